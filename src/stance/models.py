@@ -24,6 +24,7 @@ import os
 import re
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
@@ -264,7 +265,7 @@ def _metadata_writer_module() -> Any:
         shim = types.ModuleType(name)
         shim.GetMinimumMetadataParserVersion = lambda _buf: "1.0.0"  # type: ignore[attr-defined]
         sys.modules[name] = shim
-        sys.modules[parents[-1]]._pywrap_metadata_version = shim
+        sys.modules[parents[-1]]._pywrap_metadata_version = shim  # type: ignore[attr-defined]
     from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
 
     return metadata_writer

@@ -30,7 +30,8 @@ class Side(str, Enum):
         return Side.RIGHT if self is Side.LEFT else Side.LEFT
 
     @property
-    def upper(self) -> str:
+    def caps(self) -> str:
+        """'LEFT' or 'RIGHT', for emphasis in messages."""
         return self.value.upper()
 
 
@@ -133,11 +134,11 @@ class PoseTrack:
 
     def point(self, index: int) -> np.ndarray:
         """(T, 2) pixel positions of one landmark."""
-        return self.xy[:, index, :]
+        return np.asarray(self.xy[:, index, :])
 
     def mid(self, a: int, b: int) -> np.ndarray:
         """(T, 2) midpoint of two landmarks in pixels."""
-        return 0.5 * (self.xy[:, a, :] + self.xy[:, b, :])
+        return np.asarray(0.5 * (self.xy[:, a, :] + self.xy[:, b, :]))
 
     def with_xy(self, xy: np.ndarray) -> PoseTrack:
         """A copy with new pixel positions (same shape)."""

@@ -1,0 +1,5 @@
+"""`python -m stance` is the `stance` command."""
+
+from stance.cli import app
+
+app(prog_name="stance")

@@ -1,0 +1,241 @@
+"""The `stance` command line: a thin typer layer over `stance.pipeline` and `stance.models`.
+
+Domain errors become one clear line on stderr and a documented exit code (see
+`stance.errors`); heavy libraries are imported only inside the commands, so
+`stance --help` is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from stance.errors import BadInputError, NoValidTestError, StanceError
+
+if TYPE_CHECKING:
+    from stance.pipeline import Analysis, Settings
+
+app = typer.Typer(
+    help="Single-leg stance analyzer: watches the single-leg stance (Trendelenburg) test "
+    "and tells which hip abductor (gluteus medius) looks weak.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="List, fetch and verify the pose models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_videos" / "sample_right_weak.mp4"
+
+
+def _stderr() -> object:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _fail(err: StanceError) -> typer.Exit:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]Error:[/] {err}", highlight=False, soft_wrap=True)
+    return typer.Exit(err.exit_code)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+) -> None:
+    """Single-leg stance analyzer."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def analyze(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Video file to analyse. Default: the bundled sample clip."),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
+    ] = None,
+    mirrored: Annotated[
+        bool,
+        typer.Option(
+            "--mirrored", help="The recording is mirrored (selfie camera): un-mirror it first."
+        ),
+    ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Pose model: a manifest name or a path to any .task file."),
+    ] = None,
+    age: Annotated[
+        int | None,
+        typer.Option("--age", min=5, max=110, help="Your age: compares hold time with norms."),
+    ] = None,
+    estimator: Annotated[
+        str | None,
+        typer.Option("--estimator", help="Pelvic-drop estimator: pelvis_image or hip_line."),
+    ] = None,
+    max_fps: Annotated[
+        float | None,
+        typer.Option("--max-fps", min=1.0, help="Analyse at most this many frames per second."),
+    ] = None,
+    drop_threshold: Annotated[
+        float | None,
+        typer.Option("--drop-threshold", help="Hip drop (deg) that counts as positive."),
+    ] = None,
+    lean_threshold: Annotated[
+        float | None,
+        typer.Option("--lean-threshold", help="Trunk lean (deg) that counts as compensation."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Analyse a recorded single-leg stance test and name the weak side.
+
+    Exit codes: 0 judged (weak side or none), 2 bad input, 3 no valid test found
+    ("cannot tell"), 4 no pose model, 1 internal error.
+    """
+    from rich.console import Console
+
+    from stance.pipeline import ESTIMATORS, Settings
+
+    console = Console()
+    path = path if path is not None else SAMPLE
+    settings = Settings(model=model, mirrored=mirrored, max_fps=max_fps, age=age)
+    if estimator is not None:
+        if estimator not in ESTIMATORS:
+            raise _fail(BadInputError(f"--estimator must be one of: {', '.join(ESTIMATORS)}."))
+        settings = replace(settings, estimator=estimator)
+    given = {"drop_deg": drop_threshold, "lean_deg": lean_threshold}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if overrides:
+        settings = replace(settings, thresholds=replace(settings.thresholds, **overrides))
+    if json_path is not None and json_path.is_dir():
+        raise _fail(BadInputError(f"--json {json_path} is a directory: give a file name."))
+    try:
+        analysis = _run_with_progress(path, settings, quiet=quiet)
+    except StanceError as err:
+        raise _fail(err) from None
+    from stance.report import render, to_dict, write_json_atomic
+
+    render(analysis, console)
+    if json_path is not None:
+        write_json_atomic(to_dict(analysis), json_path)
+        console.print(f"[dim]JSON written to {json_path}[/]")
+    if analysis.verdict.outcome == "cannot_tell":
+        raise typer.Exit(NoValidTestError.exit_code)
+
+
+def _run_with_progress(path: Path, settings: Settings, *, quiet: bool) -> Analysis:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from stance.pipeline import analyze as run_analysis
+
+    show = not quiet and sys.stderr.isatty()
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not show,
+        console=_stderr(),  # type: ignore[arg-type]
+    ) as bar:
+        task = bar.add_task(f"Analysing {path.name}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        return run_analysis(path, settings=settings, progress=progress)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show the known models, where they are cached and whether they verify."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from stance.models import cache_dir, load_manifest, status
+
+    try:
+        default, specs = load_manifest()
+    except StanceError as err:
+        raise _fail(err) from None
+    table = Table(title=f"Pose models (cache: {cache_dir()})", title_justify="left")
+    for col in ("name", "kind", "state", "description"):
+        table.add_column(col)
+    for spec in specs.values():
+        st = status(spec)
+        state = ("[green]" if st.verified else "[yellow]") + st.detail + "[/]"
+        name = spec.name + (" (default)" if spec.name == default else "")
+        table.add_row(name, spec.kind, state, spec.description)
+    Console().print(table)
+
+
+@models_app.command("fetch")
+def models_fetch(
+    name: Annotated[
+        str | None, typer.Argument(help="Model name (default: the best one available).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Download/build again.")] = False,
+) -> None:
+    """Download (official) or build (offline) a pose model into the cache."""
+    from rich.console import Console
+
+    from stance.models import ensure_model, fetch, load_manifest
+
+    try:
+        if name is None and not force:
+            path = ensure_model()
+        else:
+            default, specs = load_manifest()
+            key = name or default
+            if key not in specs:
+                raise BadInputError(f"Unknown model {key!r}. Known: {', '.join(specs)}.")
+            path = fetch(specs[key], force=force)
+    except StanceError as err:
+        raise _fail(err) from None
+    Console().print(f"Model ready: {path}")
+
+
+@models_app.command("verify")
+def models_verify(
+    path: Annotated[
+        Path | None, typer.Argument(help="A .task file to check (default: every cached model).")
+    ] = None,
+) -> None:
+    """Check cached models against their checksums (or that a .task file is loadable)."""
+    from rich.console import Console
+
+    from stance.models import check_task_file, load_manifest, sha256_file, status
+
+    console = Console()
+    try:
+        if path is not None:
+            check_task_file(path)
+            console.print(f"{path}: a PoseLandmarker bundle, sha256 {sha256_file(path)}")
+            return
+        _, specs = load_manifest()
+    except StanceError as err:
+        raise _fail(err) from None
+    bad = 0
+    present = 0
+    for spec in specs.values():
+        st = status(spec)
+        if not st.present:
+            continue
+        present += 1
+        bad += not st.verified
+        console.print(f"{spec.name}: {'ok' if st.verified else 'FAILED'} ({st.detail})")
+    if present == 0:
+        console.print("No model in the cache yet: run `stance models fetch`.")
+    if bad:
+        raise typer.Exit(4)

@@ -1,0 +1,342 @@
+"""Measure each trial relative to the quiet double-leg stance just before it.
+
+Axis 0 is time; positions are pixels; angles degrees. Everything is baseline-relative, which
+cancels camera roll and the person's static asymmetry:
+
+- pelvic drop: the pelvis tilt (from a ``PelvisEstimator``) minus its baseline median, signed
+  so that + means the LIFTED side is lower (a Trendelenburg drop);
+- trunk lean: the angle of the hip-midpoint -> shoulder-midpoint line minus its baseline
+  median, + toward the STANCE side;
+- lateral shift: the centre of mass (COM, see ``center_of_mass``) projected on the baseline's
+  horizontal (perpendicular to its trunk line, so a tilted camera changes nothing; see
+  ``_baseline_axis``), minus its baseline position, + toward the stance side; as a fraction of the
+  baseline COM-to-stance-ankle distance (NaN with the feet together) and in % of the baseline
+  hip width;
+- sway: SD of that COM position during the settled hold, % of hip width.
+
+The "settled" hold skips the first ``settle_s`` of the lift (the transient) and any touch-down.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .pelvis import PelvisEstimator
+from .segment import LEFT_UP, RIGHT_UP, Segmentation, Trial
+from .track import LM, PoseTrack, Side
+
+log = logging.getLogger(__name__)
+
+# Segment mass fractions and COM positions, Winter DA, Biomechanics and Motor Control of Human
+# Movement, 4th ed. (Wiley 2009), Table 4.1 (from Dempster 1955): (mass fraction, proximal
+# landmark(s), distal landmark(s), COM fraction of the way from proximal to distal), per side.
+# The fractions sum to 1.000. Landmark stand-ins: hip landmark for the greater trochanter,
+# shoulder for the glenohumeral joint, ear midpoint for the ear canal, index/pinky knuckles for
+# the hand's distal end, heel -> foot tip for the foot.
+_SIDED_SEGMENTS = (
+    (0.028, ("shoulder",), ("elbow",), 0.436),  # upper arm
+    (0.016, ("elbow",), ("wrist",), 0.430),  # forearm
+    (0.006, ("wrist",), ("index", "pinky"), 0.506),  # hand
+    (0.100, ("hip",), ("knee",), 0.433),  # thigh
+    (0.0465, ("knee",), ("ankle",), 0.433),  # shank
+    (0.0145, ("heel",), ("foot_index",), 0.500),  # foot
+)
+_TRUNK_MASS = 0.497  # greater trochanter -> glenohumeral joint, COM half-way
+_HEAD_MASS = 0.081  # head and neck, COM at the ear canal
+_MIN_MASS = 0.8  # below this much of the body located, the COM is unknown
+_MIN_STANCE_WIDTH = 0.5  # ankles closer than this many hip widths: "feet together"
+# MediaPipe hand points that ``LM`` does not name: pinky 17/18 and index 19/20 knuckles.
+_HAND_POINTS = {Side.LEFT: {"pinky": 17, "index": 19}, Side.RIGHT: {"pinky": 18, "index": 20}}
+
+
+@dataclass(frozen=True)
+class TrialSeries:
+    """Per-frame series from the baseline start (or the trial start without one) to trial end.
+
+    Attributes:
+        t_s: (N,) frame times, seconds.
+        drop_deg: (N,) pelvic drop of the lifted side, degrees (+ = lifted side lower).
+        lean_deg: (N,) trunk lean, degrees (+ = toward the stance side).
+        shift_frac: (N,) COM shift toward the stance ankle, fraction of the baseline distance.
+    """
+
+    t_s: np.ndarray
+    drop_deg: np.ndarray
+    lean_deg: np.ndarray
+    shift_frac: np.ndarray
+
+
+@dataclass(frozen=True)
+class TrialMetrics:
+    """Summary numbers of one trial (NaN where unknown, e.g. without a baseline).
+
+    Attributes:
+        drop_deg: settled median pelvic drop, + = lifted side lower.
+        drop_peak_deg: robust largest drop of the settled hold (95th percentile).
+        drop_noise_deg: SD of the pelvis tilt during the baseline (measurement noise).
+        lean_deg: settled median trunk lean, + = toward the stance side.
+        lean_noise_deg: SD of the trunk angle during the baseline.
+        shift_frac: settled median COM shift toward the stance ankle, fraction of the baseline
+            COM-to-stance-ankle distance (0 = none, 1 = over the ankle).
+        shift_pct_hip: the same shift in % of the baseline hip width.
+        sway_pct_hip: SD of the COM lateral position in the settled hold, % of hip width.
+        hold_s: duration of the hold, seconds.
+    """
+
+    trial: Trial
+    drop_deg: float
+    drop_peak_deg: float
+    drop_noise_deg: float
+    lean_deg: float
+    shift_frac: float
+    shift_pct_hip: float
+    sway_pct_hip: float
+    hold_s: float
+    series: TrialSeries
+    lean_noise_deg: float = float("nan")
+
+    @property
+    def valid(self) -> bool:
+        """True when the drop and lean could be measured."""
+        return bool(np.isfinite(self.drop_deg) and np.isfinite(self.lean_deg))
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """All trials of a clip.
+
+    Attributes:
+        estimator: name of the pelvis estimator used.
+        weight_left_pct: static share of body weight on the LEFT foot in the first baseline, %
+            (lever rule on the COM between the ankles); None when unknown.
+    """
+
+    trials: tuple[TrialMetrics, ...]
+    estimator: str
+    weight_left_pct: float | None
+
+
+def center_of_mass(track: PoseTrack) -> np.ndarray:
+    """(T, 2) segment-weighted centre of mass proxy in pixels (NaN when < 80% of mass is known).
+
+    Segment masses and COM positions from Winter (2009) after Dempster (see ``_SIDED_SEGMENTS``).
+    Segments with unknown landmarks are left out and the rest re-weighted.
+    """
+
+    def pt(side: Side, parts: tuple[str, ...]) -> np.ndarray:
+        idx = [_HAND_POINTS[side][p] if p in ("index", "pinky") else LM.of(side, p) for p in parts]
+        return np.asarray(np.mean(track.xy[:, idx, :], axis=1))
+
+    coms: list[np.ndarray] = []
+    masses: list[float] = []
+    for side in Side:
+        for mass, prox, dist, frac in _SIDED_SEGMENTS:
+            p, d = pt(side, prox), pt(side, dist)
+            coms.append(p + frac * (d - p))
+            masses.append(mass)
+    coms.append(
+        0.5
+        * (track.mid(LM.LEFT_HIP, LM.RIGHT_HIP) + track.mid(LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER))
+    )
+    masses.append(_TRUNK_MASS)
+    head = track.mid(LM.LEFT_EAR, LM.RIGHT_EAR)
+    head = np.where(np.isfinite(head), head, track.point(LM.NOSE))
+    coms.append(head)
+    masses.append(_HEAD_MASS)
+
+    c = np.stack(coms, axis=1)  # (T, S, 2)
+    m = np.asarray(masses)[None, :] * np.all(np.isfinite(c), axis=-1)  # (T, S)
+    total = m.sum(axis=1)
+    weighted = np.nansum(np.nan_to_num(c) * m[..., None], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = weighted / total[:, None]
+    out[total < _MIN_MASS] = np.nan
+    return np.asarray(out)
+
+
+def trunk_angle_deg(track: PoseTrack) -> np.ndarray:
+    """(T,) angle of the hip-midpoint -> shoulder-midpoint line from image vertical, degrees.
+
+    + = top toward the image right (the person's LEFT in a non-mirrored frontal view).
+    """
+    v = track.mid(LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER) - track.mid(LM.LEFT_HIP, LM.RIGHT_HIP)
+    return np.asarray(np.degrees(np.arctan2(v[:, 0], -v[:, 1])))
+
+
+def measure(
+    track: PoseTrack,
+    seg: Segmentation,
+    *,
+    pelvis: PelvisEstimator,
+    settle_s: float = 0.5,
+    peak_percentile: float = 95.0,
+) -> Measurements:
+    """Measure every trial of ``seg`` on the (cleaned) ``track``."""
+    tilt = pelvis.tilt_deg(track)
+    trunk = trunk_angle_deg(track)
+    com = center_of_mass(track)
+    trials = tuple(
+        _measure_trial(
+            track,
+            seg,
+            tr,
+            tilt=tilt,
+            trunk=trunk,
+            com=com,
+            settle_s=settle_s,
+            peak_percentile=peak_percentile,
+        )
+        for tr in seg.trials
+    )
+    return Measurements(
+        trials=trials, estimator=pelvis.name, weight_left_pct=_weight_left_pct(track, seg, com)
+    )
+
+
+def _wrap_deg(a: np.ndarray) -> np.ndarray:
+    """Angle differences wrapped to [-180, 180) degrees."""
+    return np.asarray((a + 180.0) % 360.0 - 180.0)
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
+
+
+def _nanstd(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.std(x, ddof=1)) if x.size >= 2 else float("nan")
+
+
+def _median_vector(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """Median of the (N, 2) vectors ``a - b`` over frames where both are known; None if none."""
+    d = a - b
+    d = d[np.all(np.isfinite(d), axis=-1)]
+    return np.median(d, axis=0) if d.shape[0] else None
+
+
+def _baseline_axis(track: PoseTrack, base: slice) -> tuple[np.ndarray, bool] | None:
+    """The horizontal axis of a baseline: (2,) unit vector toward the person's LEFT, and
+    whether the feet stood apart (at least ``_MIN_STANCE_WIDTH`` hip widths along that axis;
+    the lever rule and ``shift_frac`` need that). None when the trunk or hips are unknown.
+
+    The axis is perpendicular to the baseline's median hip-midpoint -> shoulder-midpoint line:
+    it turns with the camera, so camera roll cancels, like the ankle-to-ankle line would. The
+    ankle line itself is not used: it tilts by perspective when one foot stands a little in
+    front of the other and has no usable direction with the feet together, and since the COM
+    lies about half a leg length above the ankles, every degree of axis error would read as
+    about 1% of leg length of false lateral shift.
+    """
+    up = _median_vector(
+        track.mid(LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER)[base],
+        track.mid(LM.LEFT_HIP, LM.RIGHT_HIP)[base],
+    )
+    hips = _median_vector(track.point(LM.LEFT_HIP)[base], track.point(LM.RIGHT_HIP)[base])
+    if up is None or hips is None or not np.linalg.norm(up) > 0:
+        return None
+    axis = np.array([-up[1], up[0]]) / np.linalg.norm(up)
+    if axis @ hips < 0:
+        axis = -axis
+    ankles = _median_vector(track.point(LM.LEFT_ANKLE)[base], track.point(LM.RIGHT_ANKLE)[base])
+    hip_w = float(np.linalg.norm(hips))
+    apart = ankles is not None and float(ankles @ axis) >= _MIN_STANCE_WIDTH * hip_w
+    return axis, apart
+
+
+def _measure_trial(
+    track: PoseTrack,
+    seg: Segmentation,
+    trial: Trial,
+    *,
+    tilt: np.ndarray,
+    trunk: np.ndarray,
+    com: np.ndarray,
+    settle_s: float,
+    peak_percentile: float,
+) -> TrialMetrics:
+    nan = float("nan")
+    b = trial.baseline
+    start = trial.i0 if b is None else b.i0
+    span = slice(start, trial.i1)
+    t = track.t_s[span]
+    n = t.shape[0]
+    found = None if b is None else _baseline_axis(track, slice(b.i0, b.i1))
+    if b is None or found is None:
+        log.debug("trial at %.2f s has no usable baseline: not measured", trial.start_s)
+        empty = np.full(n, np.nan)
+        series = TrialSeries(t_s=t, drop_deg=empty, lean_deg=empty.copy(), shift_frac=empty.copy())
+        return TrialMetrics(trial, nan, nan, nan, nan, nan, nan, nan, trial.hold_s, series)
+
+    axis, feet_apart = found
+    base = slice(b.i0, b.i1)
+    drop_sign = -1.0 if trial.lifted is Side.LEFT else 1.0
+    lean_sign = 1.0 if trial.stance is Side.LEFT else -1.0
+    drop = drop_sign * _wrap_deg(tilt[span] - _nanmedian(tilt[base]))
+    lean = lean_sign * _wrap_deg(trunk[span] - _nanmedian(trunk[base]))
+
+    c = com @ axis  # (T,) COM along the baseline ankle line, + toward the person's left ankle
+    c0 = _nanmedian(c[base])
+    stance_ankle = _nanmedian(track.point(LM.of(trial.stance, "ankle"))[base] @ axis)
+    reach = stance_ankle - c0
+    hip_w = _nanmedian(
+        np.linalg.norm(track.point(LM.LEFT_HIP)[base] - track.point(LM.RIGHT_HIP)[base], axis=-1)
+    )
+    toward = 1.0 if trial.stance is Side.LEFT else -1.0  # the axis points to the person's left
+    shift_px = (c[span] - c0) * toward
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift_frac = shift_px / abs(reach) if feet_apart else np.full(n, np.nan)
+
+    # settled hold: after the lift transient, the foot up (no touch-down, no unknown frames)
+    hold = np.arange(trial.i0, trial.i1)
+    code = LEFT_UP if trial.lifted is Side.LEFT else RIGHT_UP
+    settled = hold[(track.t_s[hold] >= trial.start_s + settle_s) & (seg.lifted[hold] == code)]
+    if settled.size < 3:
+        settled = hold
+    k = settled - start
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        peak = (
+            float(np.nanpercentile(drop[k], peak_percentile))
+            if np.any(np.isfinite(drop[k]))
+            else nan
+        )
+
+    return TrialMetrics(
+        trial=trial,
+        drop_deg=_nanmedian(drop[k]),
+        drop_peak_deg=peak,
+        drop_noise_deg=_nanstd(tilt[base]),
+        lean_deg=_nanmedian(lean[k]),
+        shift_frac=_nanmedian(shift_frac[k]),
+        shift_pct_hip=100.0 * _nanmedian(shift_px[k]) / hip_w,
+        sway_pct_hip=100.0 * _nanstd(c[settled]) / hip_w,
+        hold_s=trial.hold_s,
+        series=TrialSeries(t_s=t, drop_deg=drop, lean_deg=lean, shift_frac=shift_frac),
+        lean_noise_deg=_nanstd(trunk[base]),
+    )
+
+
+def _weight_left_pct(track: PoseTrack, seg: Segmentation, com: np.ndarray) -> float | None:
+    """Share of weight on the LEFT foot in the first baseline (lever rule), % or None.
+
+    With the COM between the ankles, the support forces split in inverse proportion to the
+    distances: the share on the left foot is (COM - right ankle) / (left ankle - right ankle),
+    all along the baseline's ankle line. Clipped to 0-100.
+    """
+    for b in seg.baselines:
+        base = slice(b.i0, b.i1)
+        found = _baseline_axis(track, base)
+        if found is None or not found[1]:
+            continue
+        axis = found[0]
+        c0 = _nanmedian(com[base] @ axis)
+        a_left = _nanmedian(track.point(LM.LEFT_ANKLE)[base] @ axis)
+        a_right = _nanmedian(track.point(LM.RIGHT_ANKLE)[base] @ axis)
+        span = a_left - a_right
+        if np.isfinite(c0) and np.isfinite(span) and span > 0:
+            return float(np.clip(100.0 * (c0 - a_right) / span, 0.0, 100.0))
+    return None

@@ -1,0 +1,171 @@
+"""The whole analysis of one clip: source -> pose -> clean -> segment -> measure -> judge.
+
+`analyze` is the one per-clip function that the CLI, the batch runner and the benchmarks
+call. It streams frames (memory flat in clip length) and keeps only landmark arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stance.clean import clean_track
+from stance.errors import NoValidTestError
+from stance.judge import Thresholds, Verdict, judge
+from stance.measure import Measurements, measure
+from stance.pelvis import HipLineEstimator, PelvisEstimator, PrecomputedTilt
+from stance.quality import QualityReport, assess_quality
+from stance.segment import Segmentation, segment
+from stance.source import Frame, VideoInfo, iter_frames, probe_video
+from stance.track import PoseTrack
+
+log = logging.getLogger(__name__)
+
+ESTIMATORS = ("hip_line", "pelvis_image")
+"""Pelvic-drop estimators, the default first (see docs/VALIDATION.md for why)."""
+
+ProgressFn = Callable[[int, int], None]
+"""Called with (frames done, frames expected) during the pose pass."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes the result of an analysis (recorded in the JSON)."""
+
+    model: str | None = None  # manifest name or .task path; None = default
+    mirrored: bool = False
+    max_fps: float | None = None  # analyse at most this many frames per second
+    estimator: str = ESTIMATORS[0]
+    age: int | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of analysing one clip, with every intermediate product."""
+
+    path: Path
+    video: VideoInfo
+    settings: Settings
+    model_path: Path
+    raw: PoseTrack  # as the pose model gave it
+    track: PoseTrack  # cleaned
+    segmentation: Segmentation
+    quality: QualityReport
+    measurements: Measurements
+    verdict: Verdict
+    timings_s: dict[str, float]
+
+
+def make_pelvis_estimator(name: str) -> tuple[PelvisEstimator | None, object | None]:
+    """(estimator usable on a track, frame observer to run during the pose pass)."""
+    if name == "hip_line":
+        return HipLineEstimator(), None
+    if name == "pelvis_image":
+        from stance.pelvis_image import PelvisImageTracker
+
+        return None, PelvisImageTracker()
+    raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
+
+
+def run_pose(
+    path: Path,
+    video: VideoInfo,
+    *,
+    model_path: Path,
+    settings: Settings,
+    observers: list[object],
+    progress: ProgressFn | None = None,
+) -> PoseTrack:
+    """Decode the clip and run the pose model on every analysed frame."""
+    from stance.pose import PoseEstimator, track_frames
+
+    expected = video.n_frames
+    if settings.max_fps and video.fps_nominal > settings.max_fps:
+        expected = int(video.n_frames * settings.max_fps / video.fps_nominal) + 1
+    done = 0
+
+    def tick(_frame: Frame) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, expected)
+
+    frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps)
+    with PoseEstimator(model_path) as estimator:
+        return track_frames(
+            frames,
+            estimator,
+            frame_size=(video.width, video.height),
+            observers=observers,  # type: ignore[arg-type]
+            on_frame=tick,
+        )
+
+
+def analyze(
+    path: str | Path,
+    *,
+    settings: Settings | None = None,
+    progress: ProgressFn | None = None,
+) -> Analysis:
+    """Analyse one clip of the single-leg stance test.
+
+    Raises:
+        BadInputError: the file is missing, not a video, or corrupt.
+        ModelError: no pose model could be provisioned.
+        NoValidTestError: nobody was found in the clip.
+    """
+    from stance.models import ensure_model
+
+    settings = settings or Settings()
+    path = Path(path)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    video = probe_video(path)
+    model_path = ensure_model(settings.model)
+    timings["setup"] = time.perf_counter() - t0
+
+    estimator, observer = make_pelvis_estimator(settings.estimator)
+    t0 = time.perf_counter()
+    raw = run_pose(
+        path,
+        video,
+        model_path=model_path,
+        settings=settings,
+        observers=[observer] if observer is not None else [],
+        progress=progress,
+    )
+    timings["decode_pose"] = time.perf_counter() - t0
+    if len(raw) == 0 or not (raw.n_people > 0).any():
+        raise NoValidTestError(
+            f"Nobody was found in {path.name}: film the whole body, facing the camera, "
+            "in good light."
+        )
+
+    t0 = time.perf_counter()
+    if estimator is None:
+        result = observer.result()  # type: ignore[union-attr]
+        estimator = PrecomputedTilt(settings.estimator, result.tilt_deg)
+    track = clean_track(raw)
+    seg = segment(track)
+    quality = assess_quality(track, seg)
+    meas = measure(track, seg, pelvis=estimator)
+    verdict = judge(meas, quality, thresholds=settings.thresholds, age=settings.age)
+    timings["numeric"] = time.perf_counter() - t0
+    log.info("analysed %s in %s", path, {k: round(v, 3) for k, v in timings.items()})
+    return Analysis(
+        path=path,
+        video=video,
+        settings=settings,
+        model_path=model_path,
+        raw=raw,
+        track=track,
+        segmentation=seg,
+        quality=quality,
+        measurements=meas,
+        verdict=verdict,
+        timings_s=timings,
+    )

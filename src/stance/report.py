@@ -1,0 +1,242 @@
+"""Report step: the analysis as a versioned JSON document and as a terminal summary.
+
+The JSON schema is documented in docs/JSON_SCHEMA.md; bump `SCHEMA` on any change
+that could break a reader.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from stance import __version__
+from stance.advice import NOT_A_DIAGNOSIS, exercises_for
+from stance.judge import SideFinding, Status, Verdict
+from stance.measure import TrialMetrics
+from stance.pipeline import Analysis
+from stance.track import Side
+
+SCHEMA = "stance.analysis/1.0"
+
+UNITS = {
+    "t_s, start_s, end_s, hold_s": "seconds from the start of the file",
+    "drop_deg": "degrees; > 0 = the LIFTED side of the pelvis is lower than in the baseline",
+    "lean_deg": "degrees; > 0 = trunk leans toward the STANCE side, relative to the baseline",
+    "shift_frac": "fraction of the baseline distance from the centre of mass to the stance ankle",
+    "shift_pct_hip, sway_pct_hip": "percent of the baseline hip width",
+    "weight_left_pct": "percent of body weight on the LEFT foot in quiet stance (estimate)",
+}
+
+
+def _num(x: float | None, nd: int = 2) -> float | None:
+    if x is None or not math.isfinite(float(x)):
+        return None
+    return round(float(x), nd)
+
+
+def _trial(m: TrialMetrics) -> dict[str, Any]:
+    t = m.trial
+    return {
+        "lifted": t.lifted.value,
+        "stance": t.stance.value,
+        "start_s": _num(t.start_s),
+        "end_s": _num(t.end_s),
+        "hold_s": _num(m.hold_s),
+        "touchdowns_s": [_num(x) for x in t.touchdowns_s],
+        "baseline": (
+            None
+            if t.baseline is None
+            else {"start_s": _num(t.baseline.t0_s), "end_s": _num(t.baseline.t1_s)}
+        ),
+        "drop_deg": _num(m.drop_deg),
+        "drop_peak_deg": _num(m.drop_peak_deg),
+        "drop_noise_deg": _num(m.drop_noise_deg),
+        "lean_deg": _num(m.lean_deg),
+        "shift_frac": _num(m.shift_frac, 3),
+        "shift_pct_hip": _num(m.shift_pct_hip, 1),
+        "sway_pct_hip": _num(m.sway_pct_hip, 1),
+    }
+
+
+def _finding(f: SideFinding) -> dict[str, Any]:
+    return {
+        "stance": f.stance.value,
+        "status": f.status.value,
+        "drop_deg": _num(f.drop_deg),
+        "drop_uncertainty_deg": _num(f.drop_uncertainty_deg),
+        "lean_deg": _num(f.lean_deg),
+        "shift_frac": _num(f.shift_frac, 3),
+        "shift_pct_hip": _num(f.shift_pct_hip, 1),
+        "hold_s": _num(f.hold_s),
+        "confidence": _num(f.confidence),
+        "reasons": list(f.reasons),
+    }
+
+
+def to_dict(a: Analysis) -> dict[str, Any]:
+    """The analysis as a JSON-ready dict (schema `SCHEMA`)."""
+    v = a.verdict
+    q = a.quality
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "stance", "version": __version__},
+        "input": {"path": str(a.path), "mirrored": a.settings.mirrored},
+        "video": {
+            "width": a.video.width,
+            "height": a.video.height,
+            "fps_nominal": _num(a.video.fps_nominal, 3),
+            "n_frames": a.video.n_frames,
+            "duration_s": _num(a.video.duration_s, 3),
+            "rotation_deg": a.video.rotation_deg,
+            "codec": a.video.codec,
+            "analysed_frames": len(a.raw),
+            "analysed_fps": _num(a.raw.fps, 3),
+        },
+        "model": {"path": str(a.model_path), "name": a.model_path.stem},
+        "settings": {
+            "estimator": a.settings.estimator,
+            "max_fps": a.settings.max_fps,
+            "age": a.settings.age,
+            "thresholds": {k: getattr(a.settings.thresholds, k) for k in _threshold_fields(a)},
+        },
+        "units": UNITS,
+        "trials": [_trial(m) for m in a.measurements.trials],
+        "findings": {side.value: _finding(f) for side, f in v.findings.items()},
+        "holds": [
+            {
+                "stance": h.stance.value,
+                "hold_s": _num(h.hold_s),
+                "meets_30s_criterion": h.meets_criterion,
+                "age_norm_s": _num(h.norm_s),
+                "age_norm_source": h.norm_source,
+            }
+            for h in v.holds
+        ],
+        "weight_left_pct": _num(a.measurements.weight_left_pct, 1),
+        "verdict": {
+            "outcome": v.outcome,
+            "reason": v.reason,
+            "summary": summary_line(v),
+            "weight_note": v.weight_asymmetry_note,
+        },
+        "quality": {
+            "blocking": q.blocking,
+            "flags": [
+                {"code": f.code, "message": f.message, "blocking": f.blocking} for f in q.flags
+            ],
+            "person_fraction": _num(q.person_fraction, 3),
+            "frontal_fraction": _num(q.frontal_fraction, 3),
+            "feet_visible_fraction": _num(q.feet_visible_fraction, 3),
+            "multi_person_fraction": _num(q.multi_person_fraction, 3),
+        },
+        "timings_s": {k: _num(t, 3) for k, t in a.timings_s.items()},
+    }
+
+
+def _threshold_fields(a: Analysis) -> list[str]:
+    from dataclasses import fields
+
+    return [f.name for f in fields(a.settings.thresholds)]
+
+
+def write_json_atomic(doc: dict[str, Any], path: Path) -> None:
+    """Write ``doc`` to ``path`` via a temporary file and a rename (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- words
+
+
+def finding_sentence(f: SideFinding) -> str:
+    """One plain sentence about one stance side."""
+    s, o = f.stance.caps, f.stance.other.caps
+    if f.drop_deg is None:
+        return f"Standing on your {s} leg: not measured ({'; '.join(f.reasons) or 'no trial'})."
+    drop = f"{abs(f.drop_deg):.1f} deg"
+    unc = f" (+/- {f.drop_uncertainty_deg:.1f})" if f.drop_uncertainty_deg is not None else ""
+    moved = "dropped" if f.drop_deg > 0 else "rose"
+    if f.status is Status.POSITIVE:
+        tail = f"your {f.stance.value} gluteus medius looks weak."
+    elif f.status is Status.COMPENSATED:
+        tail = (
+            f"your trunk leaned {f.lean_deg:.1f} deg over the {f.stance.value} leg to keep it "
+            f"there (compensated): your {f.stance.value} gluteus medius looks weak."
+        )
+    elif f.status is Status.NORMAL:
+        tail = "normal."
+    else:
+        tail = "inconclusive: " + ("; ".join(f.reasons) or "too close to call") + "."
+    return f"Standing on your {s} leg, your {o} hip {moved} {drop}{unc}: {tail}"
+
+
+def summary_line(v: Verdict) -> str:
+    """The verdict in one line."""
+    if v.outcome in ("left", "right"):
+        return f"Your {v.outcome.upper()} gluteus medius looks weak."
+    if v.outcome == "both":
+        return "Both gluteus medius muscles look weak."
+    if v.outcome == "none":
+        return "No sign of a weak gluteus medius on either side."
+    return f"Cannot tell: {v.reason}"
+
+
+def render(a: Analysis, console: Any) -> None:
+    """Print the human summary with rich."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    v = a.verdict
+    console.print(
+        f"[bold]{a.path.name}[/]  {a.video.width}x{a.video.height}, "
+        f"{a.video.duration_s:.1f} s, {len(a.raw)} frames analysed at {a.raw.fps:.1f} fps"
+    )
+    if a.measurements.trials:
+        table = Table(title="Single-leg stances found", title_justify="left")
+        for col in ("foot up", "time (s)", "hold", "hip drop", "trunk lean", "shift to stance"):
+            table.add_column(col, justify="right")
+        for m in a.measurements.trials:
+            t = m.trial
+            table.add_row(
+                t.lifted.caps,
+                f"{t.start_s:.1f}-{t.end_s:.1f}",
+                f"{m.hold_s:.1f} s",
+                f"{m.drop_deg:+.1f} deg",
+                f"{m.lean_deg:+.1f} deg",
+                f"{100 * m.shift_frac:.0f}% ({m.shift_pct_hip:.0f}% hip width)",
+            )
+        console.print(table)
+    for f in v.findings.values():
+        console.print("  " + finding_sentence(f))
+    for h in v.holds:
+        norm = f"; age norm {h.norm_s:.0f} s ({h.norm_source})" if h.norm_s is not None else ""
+        ok = "meets" if h.meets_criterion else "is short of"
+        console.print(
+            f"  Hold on the {h.stance.value} leg: {h.hold_s:.1f} s, {ok} the 30 s test{norm}."
+        )
+    if v.weight_asymmetry_note:
+        console.print("  " + v.weight_asymmetry_note)
+    for flag in a.quality.flags:
+        style = "red" if flag.blocking else "yellow"
+        console.print(f"  [{style}]Note:[/] {flag.message}")
+    colour = {"none": "green", "cannot_tell": "yellow"}.get(v.outcome, "red")
+    console.print(Panel(summary_line(v), border_style=colour, expand=False))
+    if v.outcome in ("left", "right", "both"):
+        sides = [Side.LEFT, Side.RIGHT] if v.outcome == "both" else [Side(v.outcome)]
+        for side in sides:
+            console.print(f"[bold]What to do next ({side.value} side):[/]")
+            for ex in exercises_for(side):
+                console.print(f"  [bold]{ex.name}[/]: {ex.how} [dim]{ex.dose}[/]")
+    console.print(f"[dim]{NOT_A_DIAGNOSIS}[/]")

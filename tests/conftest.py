@@ -1,0 +1,40 @@
+"""Shared fixtures: where ../shared is, and a cache of whole-clip analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FOOTAGE = SHARED / "footage"
+AVATAR = SHARED / "avatar"
+SAMPLE = REPO / "sample_videos" / "sample_right_weak.mp4"
+
+
+def footage(name: str) -> Path:
+    """Path of a real footage clip; skips the test where ../shared/footage is absent."""
+    path = FOOTAGE / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (real footage lives in ../shared/footage)")
+    return path
+
+
+_CACHE: dict[tuple[Any, ...], Any] = {}
+
+
+@pytest.fixture(scope="session")
+def analysed() -> Callable[..., Any]:
+    """analysed(path, **settings) -> Analysis, computed once per session per arguments."""
+    from stance.pipeline import Settings, analyze
+
+    def run(path: Path, **kw: Any) -> Any:
+        key = (str(path), tuple(sorted(kw.items())))
+        if key not in _CACHE:
+            _CACHE[key] = analyze(path, settings=Settings(**kw))
+        return _CACHE[key]
+
+    return run

@@ -1,0 +1,110 @@
+"""The command line as a user meets it: exit codes, one-line errors, no partial output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLE
+
+
+def stance(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stance", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+    )
+
+
+def _assert_clean_failure(res: subprocess.CompletedProcess[str], code: int, words: str) -> None:
+    assert res.returncode == code, (res.returncode, res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr + res.stdout
+    assert words.lower() in res.stderr.lower(), res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) <= 3, res.stderr  # one message (rich may wrap it)
+
+
+def _blank_clip(path: Path, *, n: int = 30) -> Path:
+    import cv2
+
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (320, 240))
+    rng = np.random.default_rng(0)
+    for _ in range(n):
+        w.write(rng.integers(90, 110, (240, 320, 3), dtype=np.uint8))
+    w.release()
+    return path
+
+
+def test_help_lists_the_commands() -> None:
+    res = stance("--help")
+    assert res.returncode == 0
+    for word in ("analyze", "models"):
+        assert word in res.stdout
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    json_out = tmp_path / "out.json"
+    res = stance("analyze", tmp_path / "nope.mp4", "--json", json_out)
+    _assert_clean_failure(res, 2, "no such file")
+    assert not json_out.exists()
+
+
+def test_directory(tmp_path: Path) -> None:
+    _assert_clean_failure(stance("analyze", tmp_path), 2, "directory")
+
+
+def test_text_file_named_mp4(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("this is not a video\n" * 50)
+    _assert_clean_failure(stance("analyze", fake), 2, "video")
+
+
+def test_zero_byte_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.touch()
+    _assert_clean_failure(stance("analyze", empty), 2, "empty")
+
+
+def test_mp4_cut_in_half(tmp_path: Path) -> None:
+    data = SAMPLE.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    json_out = tmp_path / "cut.json"
+    res = stance("analyze", cut, "--json", json_out)
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    assert not json_out.exists()
+
+
+def test_clip_with_nobody(tmp_path: Path) -> None:
+    clip = _blank_clip(tmp_path / "nobody.mp4")
+    json_out = tmp_path / "nobody.json"
+    res = stance("analyze", clip, "--json", json_out)
+    _assert_clean_failure(res, 3, "nobody")
+    assert not json_out.exists()
+
+
+def test_unknown_estimator_is_bad_usage() -> None:
+    _assert_clean_failure(stance("analyze", SAMPLE, "--estimator", "magic"), 2, "estimator")
+
+
+@pytest.mark.parametrize("outcome_code", [0])
+def test_sample_json_is_complete(tmp_path: Path, outcome_code: int) -> None:
+    out = tmp_path / "sample.json"
+    res = stance("analyze", "--json", out)
+    assert res.returncode == outcome_code, res.stderr
+    assert "RIGHT gluteus medius" in res.stdout
+    assert "not a diagnosis" in res.stdout
+    doc = json.loads(out.read_text())
+    assert doc["schema"].startswith("stance.analysis/")
+    assert doc["verdict"]["outcome"] == "right"
+    assert [t["lifted"] for t in doc["trials"]] == ["left", "right"]
+    assert set(doc["findings"]) == {"left", "right"}
+    assert doc["video"]["width"] == 480 and doc["video"]["height"] == 854

@@ -1,0 +1,151 @@
+"""assess_quality: judgeable clips pass; the problems real clips have are named."""
+
+from dataclasses import replace
+
+import numpy as np
+
+from stance.clean import clean_track
+from stance.quality import (
+    CUT_IN_TRIAL,
+    FEET_OUT,
+    JUMPS,
+    LOW_FPS,
+    MULTI_PERSON,
+    NO_BASELINE,
+    NO_PERSON,
+    NO_TRIAL,
+    NOT_FRONTAL,
+    TOO_SHORT,
+    QualityReport,
+    assess_quality,
+)
+from stance.segment import segment
+from stance.track import LM, PoseTrack
+from synthetic import make_test_track
+
+
+def _assess(track: PoseTrack) -> QualityReport:
+    return assess_quality(track, segment(clean_track(track)))
+
+
+def _codes(report: QualityReport) -> set[str]:
+    return {f.code for f in report.flags}
+
+
+def test_good_clip_has_no_flags() -> None:
+    report = _assess(make_test_track(noise_px=1.0))
+    assert report.flags == ()
+    assert not report.blocking
+    assert report.person_fraction == 1.0
+    assert report.frontal_fraction == 1.0
+    assert report.feet_visible_fraction == 1.0
+    assert report.multi_person_fraction == 0.0
+
+
+def test_nobody_found() -> None:
+    track = make_test_track(gaps=[(0.0, 15.0)])
+    report = _assess(track)
+    assert report.blocking
+    assert report.first_blocking is not None
+    assert report.first_blocking.code == NO_PERSON
+    assert report.first_blocking.message.startswith("Nobody found")
+
+
+def test_side_view_is_not_frontal() -> None:
+    track = make_test_track()
+    xy = track.xy.copy()
+    mid_x = 0.5 * (xy[:, LM.LEFT_HIP, 0] + xy[:, LM.RIGHT_HIP, 0])
+    xy[..., 0] = mid_x[:, None] + 0.15 * (xy[..., 0] - mid_x[:, None])  # widths collapse
+    report = _assess(track.with_xy(xy))
+    assert report.first_blocking is not None
+    assert report.first_blocking.code == NOT_FRONTAL
+    assert report.frontal_fraction < 0.1
+
+
+def test_back_view_is_not_frontal() -> None:
+    # the person's left on the image LEFT, labels unchanged: seen from behind
+    track = make_test_track()
+    xy = track.xy.copy()
+    xy[..., 0] = track.frame_size[0] - 1 - xy[..., 0]
+    report = _assess(track.with_xy(xy))
+    assert NOT_FRONTAL in _codes(report)
+    assert report.blocking
+
+
+def test_turning_around_mid_clip_is_not_frontal() -> None:
+    track = make_test_track(lift_feet=False)
+    xy = track.xy.copy()
+    turn = (track.t_s > 6.0) & (track.t_s < 11.0)
+    xy[turn, :, 0] = track.frame_size[0] - 1 - xy[turn, :, 0]
+    report = _assess(track.with_xy(xy))
+    assert NOT_FRONTAL in _codes(report)
+
+
+def test_feet_out_of_frame() -> None:
+    track = make_test_track()
+    xy = track.xy.copy()
+    xy[..., 1] += 300.0  # the camera points too high: the feet are below the frame
+    report = _assess(track.with_xy(xy))
+    assert report.first_blocking is not None
+    assert report.first_blocking.code == FEET_OUT
+    assert report.feet_visible_fraction == 0.0
+
+
+def test_feet_with_low_presence_are_out_of_frame() -> None:
+    track = make_test_track()
+    presence = track.presence.copy()
+    presence[:, [LM.LEFT_FOOT_INDEX, LM.RIGHT_FOOT_INDEX]] = 0.1
+    assert FEET_OUT in _codes(_assess(replace(track, presence=presence)))
+
+
+def test_an_occluded_lifted_foot_is_still_in_frame() -> None:
+    track = make_test_track()
+    vis = track.visibility.copy()
+    vis[:, [LM.LEFT_HEEL, LM.RIGHT_HEEL]] = 0.3  # MediaPipe often rates heels this low
+    assert _assess(replace(track, visibility=vis)).flags == ()
+
+
+def test_two_people_is_a_warning() -> None:
+    track = make_test_track()
+    report = _assess(replace(track, n_people=np.full(len(track), 2, dtype=np.int32)))
+    assert MULTI_PERSON in _codes(report)
+    assert not report.blocking
+    assert report.multi_person_fraction == 1.0
+
+
+def test_cut_inside_a_trial_blocks_and_outside_warns() -> None:
+    track = make_test_track()
+    for t_cut, code, blocking in [(5.0, CUT_IN_TRIAL, True), (0.5, JUMPS, False)]:
+        xy = track.xy.copy()
+        xy[track.t_s >= t_cut, :, 0] += 250.0  # the picture jumps sideways
+        report = assess_quality(track.with_xy(xy), segment(clean_track(track)))
+        assert code in _codes(report)
+        assert report.blocking is blocking
+
+
+def test_low_frame_rate_is_a_warning() -> None:
+    report = _assess(make_test_track(fps=10.0))
+    assert _codes(report) == {LOW_FPS}
+    assert not report.blocking
+
+
+def test_no_trial_and_too_short() -> None:
+    report = _assess(make_test_track(lift_feet=False))
+    assert report.first_blocking is not None
+    assert report.first_blocking.code == NO_TRIAL
+    report = _assess(make_test_track(hold_s=0.9))
+    assert report.first_blocking is not None
+    assert report.first_blocking.code == TOO_SHORT
+
+
+def test_missing_baseline() -> None:
+    track = make_test_track()
+    start = int(np.searchsorted(track.t_s, 4.0))
+    report = _assess(track.slice(start, len(track)))
+    flag = next(f for f in report.flags if f.code == NO_BASELINE)
+    assert not flag.blocking  # the second lift still has one
+
+
+def test_quality_without_segmentation() -> None:
+    report = assess_quality(make_test_track())
+    assert report.flags == ()

@@ -1,0 +1,120 @@
+"""segment: which foot is up, when, and the quiet stance before each lift."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from stance.clean import clean_track
+from stance.segment import BOTH_DOWN, Segmentation, segment
+from stance.track import LM, PoseTrack, Side
+from synthetic import make_test_track, phase_times
+
+LEFT_FOOT = [LM.LEFT_ANKLE, LM.LEFT_HEEL, LM.LEFT_FOOT_INDEX]
+
+
+def _segment(track: PoseTrack) -> Segmentation:
+    return segment(clean_track(track))
+
+
+def _check_protocol(seg: Segmentation, *, first: Side = Side.LEFT) -> None:
+    assert [tr.lifted for tr in seg.trials] == [first, first.other]
+    for tr, (side, t_up, t_down) in zip(seg.trials, phase_times(first=first), strict=True):
+        assert tr.lifted is side
+        assert tr.stance is side.other
+        # the foot crosses 8% of leg length part-way through a 0.7 s lift / lowering
+        assert t_up < tr.start_s < t_up + 0.7
+        assert t_down < tr.end_s < t_down + 0.7
+        assert tr.hold_s == pytest.approx(tr.end_s - tr.start_s)
+        assert tr.baseline is not None
+        # quiet: ends before the foot moves (the weight shift starts 0.3 s before it, slowly)
+        assert tr.baseline.t1_s <= t_up - 0.1
+        assert tr.baseline.duration_s >= 0.8
+        assert tr.touchdowns_s == ()
+
+
+def test_protocol_is_found() -> None:
+    seg = _segment(make_test_track())
+    _check_protocol(seg)
+    assert np.nanmax(seg.foot_lift) > 0.12
+    assert np.nanmin(seg.foot_lift) < -0.12
+    assert seg.lifted.dtype == np.int8
+
+
+def test_right_foot_first() -> None:
+    _check_protocol(_segment(make_test_track(first=Side.RIGHT)), first=Side.RIGHT)
+
+
+@pytest.mark.parametrize("roll", [-7.0, 7.0])
+def test_camera_roll_changes_nothing(roll: float) -> None:
+    level = _segment(make_test_track())
+    rolled = _segment(make_test_track(roll_deg=roll))
+    _check_protocol(rolled)
+    for a, b in zip(level.trials, rolled.trials, strict=True):
+        assert (a.i0, a.i1) == pytest.approx((b.i0, b.i1), abs=1)
+
+
+def test_mirrored_recording_swaps_the_feet() -> None:
+    seg = _segment(make_test_track(mirror=True))
+    assert [tr.lifted for tr in seg.trials] == [Side.RIGHT, Side.LEFT]
+    _check_protocol(_segment(make_test_track(mirror=True).mirrored()))
+
+
+def test_noise_gaps_and_low_frame_rate() -> None:
+    _check_protocol(_segment(make_test_track(noise_px=1.5, gaps=[(3.0, 3.2), (9.0, 9.15)])))
+    _check_protocol(_segment(make_test_track(fps=8.0)))
+
+
+def test_both_feet_down_throughout_finds_no_trial() -> None:
+    seg = _segment(make_test_track(lift_feet=False, noise_px=1.0))
+    assert seg.trials == ()
+    assert seg.baselines == ()
+    assert np.all(seg.lifted == BOTH_DOWN)
+
+
+def test_short_lifts_are_not_trials() -> None:
+    seg = _segment(make_test_track(hold_s=0.2))
+    assert seg.trials == ()
+
+
+def _lower_left_foot(track: PoseTrack, windows: list[tuple[float, float]]) -> PoseTrack:
+    """Put the lifted LEFT foot back on the floor (its rest position) during ``windows``."""
+    xy = track.xy.copy()
+    for t0, t1 in windows:
+        w = (track.t_s >= t0) & (track.t_s < t1)
+        xy[np.ix_(w, LEFT_FOOT)] = track.xy[0, LEFT_FOOT]
+    return track.with_xy(xy)
+
+
+def test_touch_downs_and_close_passes_stay_one_trial() -> None:
+    # a leg swing that brings the free foot to the floor three times during the hold
+    track = _lower_left_foot(make_test_track(hold_s=6.0), [(3.5, 3.8), (5.0, 5.2), (6.5, 6.9)])
+    seg = _segment(track)
+    left = [tr for tr in seg.trials if tr.lifted is Side.LEFT]
+    assert len(left) == 1
+    assert len(left[0].touchdowns_s) == 3
+    assert left[0].touchdowns_s[0] == pytest.approx(3.5, abs=0.25)
+
+
+def test_a_long_put_down_ends_the_trial() -> None:
+    track = _lower_left_foot(make_test_track(hold_s=7.0), [(4.5, 6.0)])
+    seg = _segment(track)
+    assert [tr.lifted for tr in seg.trials] == [Side.LEFT, Side.LEFT, Side.RIGHT]
+
+
+def test_hidden_lifted_foot_does_not_end_the_hold() -> None:
+    track = make_test_track()
+    vis = track.visibility.copy()
+    hidden = (track.t_s >= 4.0) & (track.t_s < 5.5)
+    vis[np.ix_(hidden, LEFT_FOOT)] = 0.3  # behind the standing leg: not trusted
+    seg = _segment(replace(track, visibility=vis))
+    _check_protocol(seg)
+
+
+def test_no_double_stance_before_means_no_baseline() -> None:
+    track = make_test_track()
+    start = int(np.searchsorted(track.t_s, 4.0))  # the clip starts with the left foot up
+    seg = _segment(track.slice(start, len(track)))
+    assert seg.trials[0].lifted is Side.LEFT
+    assert seg.trials[0].baseline is None
+    assert seg.trials[1].baseline is not None
