@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stance.clean import clean_track
 from stance.errors import NoValidTestError
@@ -21,6 +22,9 @@ from stance.quality import QualityReport, assess_quality
 from stance.segment import Segmentation, segment
 from stance.source import Frame, VideoInfo, iter_frames, probe_video
 from stance.track import PoseTrack
+
+if TYPE_CHECKING:
+    from stance.pose import FrameObserver
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +64,43 @@ class Analysis:
     timings_s: dict[str, float]
 
 
-def make_pelvis_estimator(name: str) -> tuple[PelvisEstimator | None, object | None]:
-    """(estimator usable on a track, frame observer to run during the pose pass)."""
-    if name == "hip_line":
-        return HipLineEstimator(), None
+def pelvis_observer(name: str) -> FrameObserver | None:
+    """The frame observer an estimator needs during the pose pass (None for landmark-only)."""
+    if name not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
     if name == "pelvis_image":
         from stance.pelvis_image import PelvisImageTracker
 
-        return None, PelvisImageTracker()
-    raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
+        return PelvisImageTracker()
+    return None
+
+
+def pelvis_estimator(name: str, observer: FrameObserver | None) -> PelvisEstimator:
+    """The estimator for the numeric steps, from the observer that watched the frames."""
+    if observer is None:
+        return HipLineEstimator()
+    return PrecomputedTilt(name, observer.result().tilt_deg)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The numeric steps' products for one pose track."""
+
+    track: PoseTrack  # cleaned
+    segmentation: Segmentation
+    quality: QualityReport
+    measurements: Measurements
+    verdict: Verdict
+
+
+def judge_track(raw: PoseTrack, *, pelvis: PelvisEstimator, settings: Settings) -> Judged:
+    """clean -> segment -> quality -> measure -> judge on one raw pose track."""
+    track = clean_track(raw)
+    seg = segment(track)
+    quality = assess_quality(track, seg)
+    meas = measure(track, seg, pelvis=pelvis)
+    verdict = judge(meas, quality, thresholds=settings.thresholds, age=settings.age)
+    return Judged(track, seg, quality, meas, verdict)
 
 
 def run_pose(
@@ -77,7 +109,7 @@ def run_pose(
     *,
     model_path: Path,
     settings: Settings,
-    observers: list[object],
+    observers: list[FrameObserver],
     progress: ProgressFn | None = None,
 ) -> PoseTrack:
     """Decode the clip and run the pose model on every analysed frame."""
@@ -100,7 +132,7 @@ def run_pose(
             frames,
             estimator,
             frame_size=(video.width, video.height),
-            observers=observers,  # type: ignore[arg-type]
+            observers=observers,
             on_frame=tick,
         )
 
@@ -128,7 +160,7 @@ def analyze(
     model_path = ensure_model(settings.model)
     timings["setup"] = time.perf_counter() - t0
 
-    estimator, observer = make_pelvis_estimator(settings.estimator)
+    observer = pelvis_observer(settings.estimator)
     t0 = time.perf_counter()
     raw = run_pose(
         path,
@@ -146,14 +178,9 @@ def analyze(
         )
 
     t0 = time.perf_counter()
-    if estimator is None:
-        result = observer.result()  # type: ignore[union-attr]
-        estimator = PrecomputedTilt(settings.estimator, result.tilt_deg)
-    track = clean_track(raw)
-    seg = segment(track)
-    quality = assess_quality(track, seg)
-    meas = measure(track, seg, pelvis=estimator)
-    verdict = judge(meas, quality, thresholds=settings.thresholds, age=settings.age)
+    judged = judge_track(
+        raw, pelvis=pelvis_estimator(settings.estimator, observer), settings=settings
+    )
     timings["numeric"] = time.perf_counter() - t0
     log.info("analysed %s in %s", path, {k: round(v, 3) for k, v in timings.items()})
     return Analysis(
@@ -162,10 +189,10 @@ def analyze(
         settings=settings,
         model_path=model_path,
         raw=raw,
-        track=track,
-        segmentation=seg,
-        quality=quality,
-        measurements=meas,
-        verdict=verdict,
+        track=judged.track,
+        segmentation=judged.segmentation,
+        quality=judged.quality,
+        measurements=judged.measurements,
+        verdict=judged.verdict,
         timings_s=timings,
     )
