@@ -263,7 +263,8 @@ def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
                     else pelvis_estimator(e, o).tilt_deg(track)
                 )
                 res[e][0].append(float(t["applied_drop_deg"]))
-                res[e][1].append(sign * float(tilt[1] - tilt[0]))
+                change = (float(tilt[1] - tilt[0]) + 180.0) % 360.0 - 180.0  # sides may swap
+                res[e][1].append(sign * change)
         for e in ESTIMATORS:
             fit = Fit.of(*res[e])
             summary.setdefault("sweeps", {}).setdefault(char.name, {})[e] = fit.__dict__

@@ -164,7 +164,7 @@ def finding_sentence(f: SideFinding) -> str:
     """One plain sentence about one stance side."""
     s, o = f.stance.caps, f.stance.other.caps
     if f.drop_deg is None:
-        return f"Standing on your {s} leg: not measured ({'; '.join(f.reasons) or 'no trial'})."
+        return f"Standing on your {s} leg: not measured ({_reasons(f) or 'no trial'})."
     drop = f"{abs(f.drop_deg):.1f} deg"
     unc = f" (+/- {f.drop_uncertainty_deg:.1f})" if f.drop_uncertainty_deg is not None else ""
     moved = "dropped" if f.drop_deg > 0 else "rose"
@@ -178,7 +178,7 @@ def finding_sentence(f: SideFinding) -> str:
     elif f.status is Status.NORMAL:
         tail = "normal."
     else:
-        tail = "inconclusive: " + ("; ".join(f.reasons) or "too close to call") + "."
+        tail = "inconclusive: " + (_reasons(f) or "too close to call") + "."
     return f"Standing on your {s} leg, your {o} hip {moved} {drop}{unc}: {tail}"
 
 
@@ -191,6 +191,17 @@ def summary_line(v: Verdict) -> str:
     if v.outcome == "none":
         return "No sign of a weak gluteus medius on either side."
     return f"Cannot tell: {v.reason}"
+
+
+def _shift_cell(m: TrialMetrics) -> str:
+    hip = f"{m.shift_pct_hip:.0f}% hip width" if math.isfinite(m.shift_pct_hip) else "n/a"
+    if not math.isfinite(m.shift_frac):
+        return hip
+    return f"{100 * m.shift_frac:.0f}% of the way ({hip})"
+
+
+def _reasons(f: SideFinding) -> str:
+    return "; ".join(r.rstrip(". ") for r in f.reasons)
 
 
 def render(a: Analysis, console: Any) -> None:
@@ -215,7 +226,7 @@ def render(a: Analysis, console: Any) -> None:
                 f"{m.hold_s:.1f} s",
                 f"{m.drop_deg:+.1f} deg",
                 f"{m.lean_deg:+.1f} deg",
-                f"{100 * m.shift_frac:.0f}% ({m.shift_pct_hip:.0f}% hip width)",
+                _shift_cell(m),
             )
         console.print(table)
     for f in v.findings.values():
