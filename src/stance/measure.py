@@ -98,6 +98,7 @@ class TrialMetrics:
     hold_s: float
     series: TrialSeries
     lean_noise_deg: float = float("nan")
+    drop_coverage: float = float("nan")  # 0-1: share of baseline and hold frames with a tilt
 
     @property
     def valid(self) -> bool:
@@ -200,6 +201,14 @@ def measure(
 def _wrap_deg(a: np.ndarray) -> np.ndarray:
     """Angle differences wrapped to [-180, 180) degrees."""
     return np.asarray((a + 180.0) % 360.0 - 180.0)
+
+
+MIN_TILT_COVERAGE = 0.5
+"""Least share of baseline and settled-hold frames with a pelvis angle for a drop value."""
+
+
+def _finite_share(x: np.ndarray) -> float:
+    return float(np.isfinite(x).mean()) if x.size else 0.0
 
 
 def _nanmedian(x: np.ndarray) -> float:
@@ -305,9 +314,14 @@ def _measure_trial(
             else nan
         )
 
+    # The pelvis angle must be known over most of the baseline and of the hold: a median of
+    # a few surviving frames is not a measurement (image estimators return NaN when the
+    # pelvis is hidden or untextured).
+    coverage = min(_finite_share(tilt[base]), _finite_share(drop[k]))
+    drop_deg = _nanmedian(drop[k]) if coverage >= MIN_TILT_COVERAGE else nan
     return TrialMetrics(
         trial=trial,
-        drop_deg=_nanmedian(drop[k]),
+        drop_deg=drop_deg,
         drop_peak_deg=peak,
         drop_noise_deg=_nanstd(tilt[base]),
         lean_deg=_nanmedian(lean[k]),
@@ -317,6 +331,7 @@ def _measure_trial(
         hold_s=trial.hold_s,
         series=TrialSeries(t_s=t, drop_deg=drop, lean_deg=lean, shift_frac=shift_frac),
         lean_noise_deg=_nanstd(trunk[base]),
+        drop_coverage=coverage,
     )
 
 

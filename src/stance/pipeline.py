@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ESTIMATORS = ("hip_line", "pelvis_image")
+ESTIMATORS = ("pelvis_image", "hip_line")
 """Pelvic-drop estimators, the default first (see docs/VALIDATION.md for why)."""
 
 ProgressFn = Callable[[int, int], None]

@@ -231,6 +231,12 @@ def render(a: Analysis, console: Any) -> None:
         console.print(table)
     for f in v.findings.values():
         console.print("  " + finding_sentence(f))
+    if a.settings.estimator == "pelvis_image" and a.measurements.trials:
+        console.print(
+            "  [dim]Hip drop is measured from the image of the waist; on rendered bodies with "
+            "known truth it reads 40-90% of a true drop, so a real drop may be larger "
+            "(docs/VALIDATION.md).[/]"
+        )
     for h in v.holds:
         norm = f"; age norm {h.norm_s:.0f} s ({h.norm_source})" if h.norm_s is not None else ""
         ok = "meets" if h.meets_criterion else "is short of"
