@@ -384,6 +384,9 @@ def section_metamorphic(lines: list[str], summary: dict[str, Any], clips: list[s
                             parts.append("missed")
                             ok_all = False
                             continue
+                        if not (np.isfinite(v) or np.isfinite(v0)):
+                            parts.append("not measured (both)")  # consistent: no value
+                            continue
                         d = v - v0
                         parts.append(f"{v:+.1f} ({d:+.2f})")
                         if e == ESTIMATORS[0]:
