@@ -50,7 +50,7 @@ HIP_WIDTH_CM = 17.8  # hip-joint-centre distance of the rendered characters (tru
 def run_all_estimators(path: Path, *, max_fps: float | None = None) -> dict[str, Judged]:
     """One pose pass with every estimator's observer; the numeric steps once per estimator."""
     video = probe_video(path)
-    settings = Settings(max_fps=max_fps)
+    settings = Settings(max_fps=max_fps)  # None: every frame
     observers = {name: pelvis_observer(name) for name in ESTIMATORS}
     raw = run_pose(
         path,
@@ -60,7 +60,9 @@ def run_all_estimators(path: Path, *, max_fps: float | None = None) -> dict[str,
         observers=[o for o in observers.values() if o is not None],
     )
     return {
-        name: judge_track(raw, pelvis=pelvis_estimator(name, obs), settings=settings)
+        name: judge_track(
+            raw, pelvis=pelvis_estimator(name, obs), settings=settings, source_fps=video.fps_nominal
+        )
         for name, obs in observers.items()
     }
 

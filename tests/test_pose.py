@@ -79,7 +79,7 @@ def test_mirrored_track_swaps_sides_and_flips_x() -> None:
 def test_pose_track_rejects_bad_shapes() -> None:
     with pytest.raises(ValueError, match="xy"):
         PoseTrack(
-            t_s=[*np.zeros(2), 0, 1],
+            t_s=np.array([0.0, 1.0]),
             xy=np.zeros((2, 10, 2)),
             visibility=np.zeros((2, N_LANDMARKS)),
             presence=np.zeros((2, N_LANDMARKS)),

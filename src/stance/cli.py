@@ -86,7 +86,12 @@ def analyze(
     ] = None,
     max_fps: Annotated[
         float | None,
-        typer.Option("--max-fps", min=1.0, help="Analyse at most this many frames per second."),
+        typer.Option(
+            "--max-fps",
+            min=0.0,
+            help="Analyse at most this many frames per second (default 10, chosen by "
+            "measurement; 0 = every frame).",
+        ),
     ] = None,
     drop_threshold: Annotated[
         float | None,
@@ -109,7 +114,9 @@ def analyze(
 
     console = Console()
     path = path if path is not None else SAMPLE
-    settings = Settings(model=model, mirrored=mirrored, max_fps=max_fps, age=age)
+    settings = Settings(model=model, mirrored=mirrored, age=age)
+    if max_fps is not None:
+        settings = replace(settings, max_fps=max_fps or None)
     if estimator is not None:
         if estimator not in ESTIMATORS:
             raise _fail(BadInputError(f"--estimator must be one of: {', '.join(ESTIMATORS)}."))
@@ -239,3 +246,106 @@ def models_verify(
         console.print("No model in the cache yet: run `stance models fetch`.")
     if bad:
         raise typer.Exit(4)
+
+
+@app.command()
+def batch(
+    paths: Annotated[
+        list[str], typer.Argument(help="Video files, directories (searched recursively), globs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the results and summary.")],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="Parallel worker processes (default: one per 2 CPU cores)."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Skip clips already analysed with the same settings."),
+    ] = False,
+    max_fps: Annotated[
+        float | None,
+        typer.Option("--max-fps", min=1.0, help="Analyse at most this many frames per second."),
+    ] = None,
+    estimator: Annotated[
+        str | None,
+        typer.Option("--estimator", help="Pelvic-drop estimator: pelvis_image or hip_line."),
+    ] = None,
+    mirrored: Annotated[
+        bool,
+        typer.Option("--mirrored", help="The recordings are mirrored (selfie camera)."),
+    ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Run on this Dask scheduler (e.g. tcp://host:8786) instead of local workers; "
+            "needs the 'cluster' extra and the same paths on every worker.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Analyse many clips in parallel into OUT/clips/*.json plus OUT/summary.csv and .json.
+
+    Exit codes: 0 every clip judged or "cannot tell", 2 any clip failed (or bad usage),
+    130 interrupted (the summary of what finished is written).
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from stance.batch import run_batch
+    from stance.pipeline import ESTIMATORS, Settings
+
+    settings = Settings(mirrored=mirrored, max_fps=max_fps)
+    if estimator is not None:
+        if estimator not in ESTIMATORS:
+            raise _fail(BadInputError(f"--estimator must be one of: {', '.join(ESTIMATORS)}."))
+        settings = replace(settings, estimator=estimator)
+    if out.exists() and not out.is_dir():
+        raise _fail(BadInputError(f"--out {out} is a file: give a directory."))
+    show = not quiet and sys.stderr.isatty()
+    with Progress(
+        TextColumn("Analysing clips"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not show,
+        console=_stderr(),  # type: ignore[arg-type]
+    ) as bar:
+        task = bar.add_task("batch", total=None, failed=0)
+
+        def progress(done: int, total: int, failed: int) -> None:
+            bar.update(task, completed=done, total=total, failed=failed)
+
+        try:
+            result = run_batch(
+                paths,
+                out,
+                settings=settings,
+                workers=workers,
+                resume=resume,
+                cluster=cluster,
+                progress=progress,
+            )
+        except StanceError as err:
+            raise _fail(err) from None
+        except KeyboardInterrupt:  # before any clip started: nothing to summarise
+            raise typer.Exit(130) from None
+    c = result.counts
+    state = "Interrupted" if result.interrupted else "Done"
+    Console(stderr=True).print(
+        f"{state}: {c['ok']} ok, {c['cannot_tell']} cannot tell, {c['error']} failed "
+        f"({c['resumed']} resumed). Summary: {out / 'summary.csv'}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(result.exit_code)

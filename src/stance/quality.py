@@ -156,6 +156,7 @@ def assess_quality(
     min_feet_clip: float = 0.6,
     max_multi_person: float = 0.05,
     min_fps: float = 15.0,
+    source_fps: float | None = None,
 ) -> QualityReport:
     """Assess a track (and its segmentation, when given); see the module docstring."""
     T = len(track)
@@ -236,11 +237,13 @@ def assess_quality(
             "An unedited take with one person works best.",
             blocking=False,
         )
-    if T > 1 and track.fps < min_fps:
+    # The recording's own rate matters, not the (deliberately lower) analysis rate.
+    recorded_fps = source_fps if source_fps else track.fps
+    if T > 1 and recorded_fps < min_fps:
         add(
             LOW_FPS,
-            f"Low frame rate ({track.fps:.0f} frames per second): timing and quick movements are "
-            "less precise. Record at 25-30 frames per second or more.",
+            f"Low frame rate ({recorded_fps:.0f} frames per second): timing and quick movements "
+            "are less precise. Record at 25-30 frames per second or more.",
             blocking=False,
         )
     order = {c: i for i, c in enumerate(BLOCKING_ORDER)}

@@ -152,6 +152,7 @@ def write_json_atomic(doc: dict[str, Any], path: Path) -> None:
         with os.fdopen(fd, "w") as f:
             json.dump(doc, f, indent=2)
             f.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

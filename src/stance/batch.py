@@ -1,0 +1,527 @@
+"""Batch analysis: many clips, parallel worker processes, resumable, one summary.
+
+Every clip goes through the same `stance.pipeline.analyze` as `stance analyze`, in a
+worker process of a spawn-context `ProcessPoolExecutor`; each worker writes its clip's
+JSON (`stance.report.to_dict` plus a ``batch_key``) atomically, so a killed batch never
+leaves half a result. The summary (``summary.csv``, ``summary.json``) has one row per input
+and is rebuilt from the result files on every run, resumed or not.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import glob
+import hashlib
+import io
+import json
+import logging
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from stance import __version__
+from stance.errors import BadInputError, NoValidTestError, StanceError
+from stance.pipeline import Settings
+
+log = logging.getLogger(__name__)
+
+SUMMARY_SCHEMA = "stance.batch/1.0"
+FAILED_SCHEMA = "stance.batch_failure/1.0"
+
+VIDEO_EXTENSIONS = frozenset(
+    [
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".qt",
+        ".3gp",
+        ".3g2",
+        ".mkv",
+        ".webm",
+        ".avi",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".mpg",
+        ".mpeg",
+        ".wmv",
+        ".flv",
+        ".ogv",
+    ]
+)
+"""Files with these extensions are analysed (and get a row) even when they hold no video."""
+
+
+def default_workers() -> int:
+    """One worker per two CPU cores.
+
+    One `analyze` already keeps about two cores busy (decoding, MediaPipe's own threads):
+    on a 2-core machine benchmarks/bench_batch.py measured 2 workers at 0.84-0.93x the
+    throughput of 1 on equal clips, at about 360 MiB peak RSS per worker.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // 2)
+
+
+CHUNK = 1 << 20  # content hash: size + sha256 of the first and last MiB
+
+COLUMNS = (
+    "file",
+    "status",
+    "weak_side",
+    "left_stance_drop_deg",
+    "right_stance_drop_deg",
+    "left_stance_shift_pct_hip",
+    "right_stance_shift_pct_hip",
+    "left_stance_lean_deg",
+    "right_stance_lean_deg",
+    "left_stance_hold_s",
+    "right_stance_hold_s",
+    "quality_flags",
+    "reason",
+    "error",
+    "result",
+    "resumed",
+)
+"""The summary columns; ``*_stance_*`` are the findings for standing on that leg."""
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input found from the command line; ``explicit`` when named, not found in a dir."""
+
+    path: Path
+    explicit: bool
+
+
+def looks_like_video(path: Path) -> bool:
+    """True when the file starts with the signature of a common video container."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    if len(head) < 12:
+        return False
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return True  # ISO BMFF: MP4, MOV, 3GP, M4V
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return True  # Matroska / WebM
+    if head[:4] == b"RIFF" and head[8:12] in (b"AVI ", b"AVIX"):
+        return True
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
+        return True  # MPEG program / elementary stream
+    if head[:3] == b"FLV" or head[:4] == b"OggS":
+        return True
+    if head[:16] == bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"):
+        return True  # ASF / WMV
+    for step, off in ((188, 0), (192, 4)):  # MPEG-TS / M2TS: sync byte every packet
+        if len(head) >= off + 3 * step and all(
+            head[off + i * step] == 0x47 for i in range((len(head) - off) // step)
+        ):
+            return True
+    return False
+
+
+def discover(specs: Sequence[str | Path]) -> list[Input]:
+    """Expand files, directories (recursively) and globs into inputs, in a stable order.
+
+    Named files are always inputs (a missing one gets an error row); inside directories
+    only files with a video extension or a video container signature are.
+    """
+    found: dict[Path, Input] = {}
+
+    def add(path: Path, explicit: bool) -> None:
+        key = path.resolve() if path.exists() else path.absolute()
+        if key not in found or explicit:
+            found[key] = Input(path, explicit or found.get(key, Input(path, False)).explicit)
+
+    def walk(root: Path) -> None:
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and (p.suffix.lower() in VIDEO_EXTENSIONS or looks_like_video(p)):
+                add(p, False)
+
+    for spec in specs:
+        path = Path(spec)
+        if path.is_dir():
+            walk(path)
+        elif path.exists() or not glob.has_magic(str(spec)):
+            add(path, True)
+        else:
+            for hit in sorted(glob.glob(str(spec), recursive=True)):
+                p = Path(hit)
+                if p.is_dir():
+                    walk(p)
+                else:
+                    add(p, True)
+    return list(found.values())
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def content_hash(path: Path) -> str:
+    """A hash of the file's content: size + sha256 of its first and last MiB."""
+    size = path.stat().st_size
+    h = hashlib.sha256(str(size).encode())
+    with path.open("rb") as fh:
+        h.update(fh.read(CHUNK))
+        if size > CHUNK:
+            fh.seek(max(CHUNK, size - CHUNK))
+            h.update(fh.read(CHUNK))
+    return h.hexdigest()
+
+
+def settings_hash(settings: Settings) -> str:
+    """A hash of everything that changes a result: the settings and the tool version."""
+    doc = {"version": __version__, "settings": dataclasses.asdict(settings)}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def batch_key(content: str, settings: Settings) -> str:
+    """The key stored in each result: same input content and same settings."""
+    return hashlib.sha256(f"{content}:{settings_hash(settings)}".encode()).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def _init_worker(threads: int | None) -> None:
+    """Worker set-up: Ctrl-C is the parent's business; optionally cap OpenCV threads."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if threads is not None:
+        import cv2
+
+        cv2.setNumThreads(threads)
+
+
+def analyze_clip(
+    path: str, settings: Settings, result: str, failed: str, key: str
+) -> dict[str, Any]:
+    """Analyse one clip (in a worker) and write its result or failure record atomically.
+
+    Returns the document written: the `to_dict` JSON with ``batch_key``, or a failure
+    record (``error``: type, message, exit code). Deterministic failures (bad input, nobody
+    found) are recorded so that ``--resume`` skips them too; other errors are not.
+    """
+    from stance.pipeline import analyze
+    from stance.report import to_dict, write_json_atomic
+
+    try:
+        doc = to_dict(analyze(path, settings=settings))
+    except StanceError as err:
+        rec = {
+            "schema": FAILED_SCHEMA,
+            "batch_key": key,
+            "input": {"path": path},
+            "error": {"type": type(err).__name__, "message": str(err), "exit_code": err.exit_code},
+        }
+        if isinstance(err, (BadInputError, NoValidTestError)):
+            write_json_atomic(rec, Path(failed))
+        return rec
+    except Exception as err:  # a bug in one clip must not stop the batch
+        log.exception("internal error on %s", path)
+        msg = f"internal error: {type(err).__name__}: {err}"
+        return {
+            "schema": FAILED_SCHEMA,
+            "batch_key": key,
+            "input": {"path": path},
+            "error": {"type": type(err).__name__, "message": msg, "exit_code": 1},
+        }
+    doc["batch_key"] = key
+    write_json_atomic(doc, Path(result))
+    Path(failed).unlink(missing_ok=True)
+    return doc
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def row_from_doc(
+    file: str, doc: dict[str, Any], *, result: str = "", resumed: bool = False
+) -> dict[str, Any]:
+    """One summary row from an analysis document or a failure record."""
+    row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
+    row.update(file=file, result=result, resumed=resumed)
+    err = doc.get("error")
+    if err is not None:
+        row["result"] = ""
+        if err.get("type") == NoValidTestError.__name__:
+            row.update(status="cannot_tell", weak_side="cannot_tell", reason=err["message"])
+        else:
+            row.update(status="error", error=err["message"])
+        return row
+    verdict = doc["verdict"]
+    row["status"] = "cannot_tell" if verdict["outcome"] == "cannot_tell" else "ok"
+    row["weak_side"] = verdict["outcome"]
+    row["reason"] = verdict.get("reason")
+    for side, f in doc["findings"].items():
+        row[f"{side}_stance_drop_deg"] = f["drop_deg"]
+        row[f"{side}_stance_shift_pct_hip"] = f["shift_pct_hip"]
+        row[f"{side}_stance_lean_deg"] = f["lean_deg"]
+        row[f"{side}_stance_hold_s"] = f["hold_s"]
+    row["quality_flags"] = ";".join(fl["code"] for fl in doc["quality"]["flags"])
+    return row
+
+
+def _error_row(file: str, message: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
+    row.update(file=file, status="error", error=message, result="", resumed=False)
+    return row
+
+
+def _write_text_atomic(text: str, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_summary(
+    rows: list[dict[str, Any]], out: Path, *, settings: Settings, complete: bool
+) -> None:
+    """Write ``summary.csv`` and ``summary.json`` in ``out`` (atomically)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: "" if v is None else v for k, v in r.items()})
+    _write_text_atomic(buf.getvalue(), out / "summary.csv")
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "cannot_tell", "error")}
+    counts["resumed"] = sum(bool(r["resumed"]) for r in rows)
+    doc = {
+        "schema": SUMMARY_SCHEMA,
+        "tool": {"name": "stance", "version": __version__},
+        "complete": complete,
+        "settings": dataclasses.asdict(settings),
+        "counts": counts,
+        "clips": rows,
+    }
+    _write_text_atomic(json.dumps(doc, indent=2, default=str) + "\n", out / "summary.json")
+
+
+# --------------------------------------------------------------------------- runner
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: the summary rows, in input order."""
+
+    rows: list[dict[str, Any]]
+    interrupted: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all ok or cannot tell, 2 any clip failed, 130 interrupted."""
+        if self.interrupted:
+            return 130
+        return 2 if any(r["status"] == "error" for r in self.rows) else 0
+
+
+@dataclass
+class _Job:
+    path: Path
+    key: str
+    result: Path
+    failed: Path
+    rows: list[int]  # indexes of the rows this job fills (identical inputs share one job)
+
+
+ProgressFn = Callable[[int, int, int], None]
+"""Called with (clips done, clips in all, failures so far)."""
+
+
+def _load(path: Path, key: str) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("batch_key") == key else None
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove temporary files that a killed batch may have left."""
+    for d in (out, out / "clips", out / "failed"):
+        if d.is_dir():
+            for tmp in d.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
+def _args(job: _Job, settings: Settings) -> tuple[str, Settings, str, str, str]:
+    return str(job.path), settings, str(job.result), str(job.failed), job.key
+
+
+def _outcome(fut: Any) -> dict[str, Any]:
+    try:
+        doc: dict[str, Any] = fut.result()
+    except Exception as err:  # the worker died (e.g. out of memory) or was lost
+        return {"error": {"type": type(err).__name__, "message": f"worker failed: {err}"}}
+    return doc
+
+
+def _in_processes(
+    todo: list[_Job], settings: Settings, n: int, threads: int | None
+) -> Generator[tuple[_Job, dict[str, Any]], None, None]:
+    """Run the jobs in ``n`` local spawn-context worker processes; yield as they finish."""
+    pool = ProcessPoolExecutor(
+        n, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(threads,)
+    )
+    try:
+        futures: dict[Future[dict[str, Any]], _Job] = {
+            pool.submit(analyze_clip, *_args(j, settings)): j for j in todo
+        }
+        for fut in as_completed(futures):
+            yield futures[fut], _outcome(fut)
+        pool.shutdown(wait=True)
+    except BaseException:  # Ctrl-C, or the caller stopped early
+        _terminate(pool)
+        raise
+
+
+def _on_cluster(
+    todo: list[_Job], settings: Settings, address: str
+) -> Generator[tuple[_Job, dict[str, Any]], None, None]:
+    """Run the jobs on a Dask distributed cluster; its workers must see the same paths."""
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise BadInputError(
+            "--cluster needs Dask distributed: install stance with the 'cluster' extra "
+            "(uv sync --extra cluster)."
+        ) from None
+    try:
+        client = Client(address, timeout=30)
+    except (OSError, TimeoutError) as err:
+        raise BadInputError(f"Cannot connect to the Dask scheduler at {address}: {err}") from None
+    futures: dict[Any, _Job] = {}
+    try:
+        for j in todo:
+            futures[client.submit(analyze_clip, *_args(j, settings), pure=False)] = j
+        for fut in dask_completed(list(futures)):
+            yield futures[fut], _outcome(fut)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        client.close()
+
+
+def run_batch(
+    specs: Sequence[str | Path],
+    out: Path,
+    *,
+    settings: Settings,
+    workers: int | None = None,
+    threads: int | None = None,
+    resume: bool = False,
+    cluster: str | None = None,
+    progress: ProgressFn | None = None,
+) -> BatchResult:
+    """Analyse every clip in ``specs`` into ``out``; see the module docstring.
+
+    ``workers`` local processes (default `default_workers`), or the Dask scheduler at
+    ``cluster``; ``threads`` caps OpenCV's threads per local worker.
+
+    Raises:
+        BadInputError: no input was found, or the cluster cannot be used.
+    """
+    inputs = discover(specs)
+    if not inputs:
+        raise BadInputError(f"No video files found in {', '.join(map(str, specs))}.")
+    out = Path(out)
+    (out / "clips").mkdir(parents=True, exist_ok=True)
+    _clean_stale(out)
+    rows: list[dict[str, Any] | None] = [None] * len(inputs)
+    jobs: dict[Path, _Job] = {}
+    for i, inp in enumerate(inputs):
+        name = str(inp.path)
+        if not inp.path.is_file():
+            what = "is not a file" if inp.path.exists() else "does not exist (no such file)"
+            rows[i] = _error_row(name, f"{name} {what}.")
+            continue
+        try:
+            content = content_hash(inp.path)
+        except OSError as err:
+            rows[i] = _error_row(name, f"{name} cannot be read: {err.strerror or err}.")
+            continue
+        fname = f"{inp.path.stem}-{content[:10]}.json"
+        result = out / "clips" / fname
+        if result not in jobs:
+            key = batch_key(content, settings)
+            jobs[result] = _Job(inp.path, key, result, out / "failed" / fname, [])
+        jobs[result].rows.append(i)
+
+    def fill(job: _Job, doc: dict[str, Any], resumed: bool) -> None:
+        shown = "" if "error" in doc else str(job.result)
+        for i in job.rows:
+            rows[i] = row_from_doc(str(inputs[i].path), doc, result=shown, resumed=resumed)
+
+    todo: list[_Job] = []
+    for job in jobs.values():
+        old = (_load(job.result, job.key) or _load(job.failed, job.key)) if resume else None
+        if old is not None:
+            fill(job, old, True)
+        else:
+            todo.append(job)
+    todo.sort(key=lambda j: -j.path.stat().st_size)  # biggest first: shortest makespan
+    total = len(jobs)
+    done = total - len(todo)
+    failures = 0
+    if progress is not None:
+        progress(done, total, failures)
+    interrupted = False
+    t0 = time.perf_counter()
+    if todo:
+        if cluster is not None:
+            log.info("batch: %d clips to analyse (%d resumed) on %s", len(todo), done, cluster)
+            outcomes = _on_cluster(todo, settings, cluster)
+        else:
+            n = max(1, min(workers or default_workers(), len(todo)))
+            log.info("batch: %d clips to analyse (%d resumed), %d workers", len(todo), done, n)
+            outcomes = _in_processes(todo, settings, n, threads)
+        try:
+            for job, doc in outcomes:
+                fill(job, doc, False)
+                done += 1
+                failures += "error" in doc and doc["error"].get("type") != "NoValidTestError"
+                if progress is not None:
+                    progress(done, total, failures)
+        except KeyboardInterrupt:
+            interrupted = True
+            outcomes.close()  # stops the workers if the generator was not running
+            log.warning("batch interrupted: workers stopped")
+    log.info("batch: %d clips in %.1f s", len(todo), time.perf_counter() - t0)
+    final = [r for r in rows if r is not None]
+    write_summary(final, out, settings=settings, complete=not interrupted)
+    res = BatchResult(final, interrupted)
+    res.counts = {s: sum(r["status"] == s for r in final) for s in ("ok", "cannot_tell", "error")}
+    res.counts["resumed"] = sum(bool(r["resumed"]) for r in final)
+    return res

@@ -1,0 +1,256 @@
+"""`stance batch`: every input gets a row, bad clips never stop it, resume and kill safety."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import SAMPLE
+from stance.batch import COLUMNS, discover, looks_like_video, row_from_doc
+
+FAST = ("--max-fps", "5")
+
+
+def batch(*args: str | Path, **kw: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stance", "batch", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kw,
+    )
+
+
+def _popen(*args: str | Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "stance", "batch", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _wait_for(pattern: Path, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if list(pattern.parent.glob(pattern.name)):
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"batch ended (rc {proc.returncode}) before {pattern} appeared")
+        time.sleep(0.1)
+    pytest.fail(f"{pattern} did not appear")
+
+
+def _summary(out: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return doc
+
+
+def _rows(out: Path) -> dict[str, dict[str, Any]]:
+    return {Path(r["file"]).name: r for r in _summary(out)["clips"]}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
+    """A folder of good, corrupt and fake clips, batched once (at 5 fps)."""
+    root = tmp_path_factory.mktemp("batch")
+    src = root / "in"
+    (src / "sub").mkdir(parents=True)
+    (src / "empty").mkdir()
+    shutil.copy(SAMPLE, src / "copy.mp4")
+    (src / "sub" / "link.mp4").symlink_to(SAMPLE)
+    data = SAMPLE.read_bytes()
+    (src / "half.mp4").write_bytes(data[: len(data) // 2])
+    (src / "notes.mp4").write_text("this is not a video\n" * 20)
+    (src / "readme.txt").write_text("skipped: not a video, not named\n")
+    out = root / "out"
+    res = batch(src, "--out", out, "--workers", "2", *FAST)
+    return src, out, res
+
+
+def test_every_clip_gets_a_row(mixed: tuple[Path, Path, Any]) -> None:
+    _src, out, res = mixed
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    rows = _rows(out)
+    assert set(rows) == {"copy.mp4", "link.mp4", "half.mp4", "notes.mp4"}
+    assert rows["copy.mp4"]["status"] == rows["link.mp4"]["status"] == "ok"
+    assert "truncated" in rows["half.mp4"]["error"]
+    assert "text file" in rows["notes.mp4"]["error"]
+    assert {rows[n]["status"] for n in ("half.mp4", "notes.mp4")} == {"error"}
+    with (out / "summary.csv").open() as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 4 and list(table[0]) == list(COLUMNS)
+    counts = _summary(out)["counts"]
+    assert counts == {"ok": 2, "cannot_tell": 0, "error": 2, "resumed": 0}
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_row_equals_single_analysis(mixed: tuple[Path, Path, Any]) -> None:
+    from stance.pipeline import Settings, analyze
+    from stance.report import to_dict
+
+    _src, out, _res = mixed
+    single = to_dict(analyze(SAMPLE, settings=Settings(max_fps=5.0)))
+    row = _rows(out)["copy.mp4"]
+    assert row["weak_side"] == single["verdict"]["outcome"] == "right"
+    for side, f in single["findings"].items():
+        assert row[f"{side}_stance_drop_deg"] == f["drop_deg"]
+        assert row[f"{side}_stance_shift_pct_hip"] == f["shift_pct_hip"]
+        assert row[f"{side}_stance_lean_deg"] == f["lean_deg"]
+        assert row[f"{side}_stance_hold_s"] == f["hold_s"]
+    assert row["quality_flags"] == ";".join(fl["code"] for fl in single["quality"]["flags"])
+    clip = json.loads(Path(row["result"]).read_text())
+    assert clip.pop("batch_key")
+    for doc in (clip, single):
+        doc.pop("timings_s")
+        doc["input"].pop("path")
+    assert clip == single
+
+
+def test_resume_redoes_only_the_missing(mixed: tuple[Path, Path, Any], tmp_path: Path) -> None:
+    src, first, _res = mixed
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    rows = _rows(out)
+    kept = Path(rows["link.mp4"]["result"].replace(str(first), str(out)))
+    gone = Path(rows["copy.mp4"]["result"].replace(str(first), str(out)))
+    gone.unlink()
+    mtime = kept.stat().st_mtime_ns
+    res = batch(src, "--out", out, "--resume", *FAST)
+    assert res.returncode == 2, res.stderr
+    rows = _rows(out)
+    assert [n for n, r in sorted(rows.items()) if not r["resumed"]] == ["copy.mp4"]
+    assert gone.exists() and kept.stat().st_mtime_ns == mtime
+    assert rows["copy.mp4"]["left_stance_drop_deg"] == rows["link.mp4"]["left_stance_drop_deg"]
+    assert _summary(out)["counts"]["resumed"] == 3
+
+
+def test_batch_key_depends_on_settings() -> None:
+    from stance.batch import batch_key, content_hash
+    from stance.pipeline import Settings
+
+    content = content_hash(SAMPLE)
+    assert batch_key(content, Settings(max_fps=5.0)) != batch_key(content, Settings(max_fps=6.0))
+    assert batch_key(content, Settings(max_fps=5.0)) == batch_key(content, Settings(max_fps=5.0))
+
+
+def test_sigkill_then_resume(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c"):
+        shutil.copy(SAMPLE, src / f"{name}.mp4")
+    out = tmp_path / "out"
+    proc = _popen(src, "--out", out, "--workers", "1", *FAST)
+    try:
+        _wait_for(out / "clips" / "*.json", proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    for p in (out / "clips").glob("*.json"):
+        assert json.loads(p.read_text())["batch_key"]  # complete, never half
+    res = batch(src, "--out", out, "--resume", *FAST)
+    assert res.returncode == 0, res.stderr
+    assert not list(out.rglob("*.tmp"))
+    summary = _summary(out)
+    assert summary["complete"] and len(summary["clips"]) == 3
+    assert {r["status"] for r in summary["clips"]} == {"ok"}
+    assert summary["counts"]["resumed"] >= 1
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c", "d"):
+        shutil.copy(SAMPLE, src / f"{name}.mp4")
+    out = tmp_path / "out"
+    proc = _popen(src, "--out", out, "--workers", "1", *FAST)
+    _wait_for(out / "clips" / "*.json", proc)
+    proc.send_signal(signal.SIGINT)
+    try:
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    summary = _summary(out)
+    assert not summary["complete"]
+    assert 1 <= len(summary["clips"]) < 4
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_nothing_found(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no video here")
+    res = batch(tmp_path, "--out", tmp_path / "out")
+    assert res.returncode == 2
+    assert "No video files found" in res.stderr
+
+
+def test_discover(tmp_path: Path) -> None:
+    (tmp_path / "d" / "e").mkdir(parents=True)
+    shutil.copy(SAMPLE, tmp_path / "d" / "e" / "clip.bin")  # a video without a video name
+    (tmp_path / "d" / "x.txt").write_text("text")
+    (tmp_path / "d" / "fake.mov").write_text("text")
+    (tmp_path / "named.txt").write_text("text")
+    found = {p.path.name: p.explicit for p in discover([tmp_path / "d", tmp_path / "named.txt"])}
+    assert found == {"clip.bin": False, "fake.mov": False, "named.txt": True}
+    globbed = discover([str(tmp_path / "d" / "**" / "*.bin")])
+    assert [p.path.name for p in globbed] == ["clip.bin"]
+
+
+@pytest.mark.parametrize(
+    ("head", "video"),
+    [
+        (b"\x00\x00\x00\x20ftypisom" + bytes(20), True),
+        (b"\x1a\x45\xdf\xa3" + bytes(40), True),
+        (b"RIFF\x00\x00\x00\x00AVI LIST" + bytes(20), True),
+        ((b"\x47" + bytes(187)) * 8, True),
+        (b"hello world, this is text" * 4, False),
+        (b"\x89PNG\r\n\x1a\n" + bytes(40), False),
+    ],
+)
+def test_looks_like_video(tmp_path: Path, head: bytes, video: bool) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(head)
+    assert looks_like_video(p) is video
+
+
+def test_failure_rows() -> None:
+    rec = {"error": {"type": "NoValidTestError", "message": "Nobody was found in x.mp4"}}
+    row = row_from_doc("x.mp4", rec)
+    assert row["status"] == "cannot_tell" and row["reason"].startswith("Nobody")
+    rec = {"error": {"type": "BadInputError", "message": "x.mp4: corrupt"}}
+    assert row_from_doc("x.mp4", rec)["status"] == "error"
+
+
+def test_dask_cluster(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    from stance.batch import run_batch
+    from stance.pipeline import Settings
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SAMPLE, src / "a.mp4")
+    (src / "notes.mp4").write_text("not a video\n")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        res = run_batch(
+            [src],
+            tmp_path / "out",
+            settings=Settings(max_fps=5.0),
+            cluster=cluster.scheduler_address,
+        )
+    rows = {Path(r["file"]).name: r for r in res.rows}
+    assert rows["a.mp4"]["status"] == "ok" and rows["a.mp4"]["weak_side"] == "right"
+    assert "text file" in rows["notes.mp4"]["error"]
+    assert res.exit_code == 2
