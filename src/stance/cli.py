@@ -66,6 +66,14 @@ def analyze(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
     ] = None,
+    csv_path: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write the per-frame time series as CSV to this file."),
+    ] = None,
+    html_path: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write a self-contained HTML report to this file."),
+    ] = None,
     mirrored: Annotated[
         bool,
         typer.Option(
@@ -125,8 +133,9 @@ def analyze(
     overrides = {k: v for k, v in given.items() if v is not None}
     if overrides:
         settings = replace(settings, thresholds=replace(settings.thresholds, **overrides))
-    if json_path is not None and json_path.is_dir():
-        raise _fail(BadInputError(f"--json {json_path} is a directory: give a file name."))
+    for flag, out in (("--json", json_path), ("--csv", csv_path), ("--html", html_path)):
+        if out is not None and out.is_dir():
+            raise _fail(BadInputError(f"{flag} {out} is a directory: give a file name."))
     try:
         analysis = _run_with_progress(path, settings, quiet=quiet)
     except StanceError as err:
@@ -137,6 +146,16 @@ def analyze(
     if json_path is not None:
         write_json_atomic(to_dict(analysis), json_path)
         console.print(f"[dim]JSON written to {json_path}[/]")
+    if csv_path is not None:
+        from stance.report_csv import write_csv
+
+        write_csv(analysis, csv_path)
+        console.print(f"[dim]CSV written to {csv_path}[/]")
+    if html_path is not None:
+        from stance.report_html import write_html
+
+        write_html(analysis, html_path)
+        console.print(f"[dim]HTML report written to {html_path}[/]")
     if analysis.verdict.outcome == "cannot_tell":
         raise typer.Exit(NoValidTestError.exit_code)
 

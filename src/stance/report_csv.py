@@ -1,0 +1,139 @@
+"""Per-frame time series of an analysis as CSV (`stance analyze --csv PATH`).
+
+One row per analysed frame. ``drop_deg``/``lean_deg``/``shift_frac`` come from the trial
+series (`stance.measure.TrialSeries`) where the frame lies in a trial's window (its baseline
+start to the trial end) and are empty elsewhere. `frame_table` builds the columns (no I/O);
+`write_csv` writes them atomically.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from stance.measure import TrialMetrics, measure
+from stance.pipeline import Analysis
+from stance.segment import BOTH_DOWN, LEFT_UP, RIGHT_UP
+from stance.track import LM, Side
+
+COLUMNS = (
+    "t_s",
+    "phase",
+    "trial",
+    "drop_deg",
+    "lean_deg",
+    "shift_frac",
+    "hip_visibility",
+    "ankle_visibility",
+)
+
+PHASES = {BOTH_DOWN: "both", LEFT_UP: "left_up", RIGHT_UP: "right_up"}
+"""Codes of `Segmentation.lifted` as words; any other code is 'unknown'."""
+
+UNITS_LINE = (
+    "# units: t_s seconds from the start of the file; phase both|left_up|right_up|unknown "
+    "(the person's own sides); trial = index into the JSON trials[] (empty outside a trial "
+    "window = its baseline start to its end); drop_deg degrees, > 0 = the LIFTED side of the "
+    "pelvis lower than in the baseline; lean_deg degrees, > 0 = trunk toward the STANCE side; "
+    "shift_frac = centre-of-mass shift toward the stance ankle as a fraction of its baseline "
+    "distance; hip_visibility/ankle_visibility = the lower of the two sides' pose-model "
+    "visibility, 0-1"
+)
+
+SETTLE_S: float = inspect.signature(measure).parameters["settle_s"].default
+"""The lift transient that `measure` skips before the settled hold, seconds."""
+
+
+def trial_start_index(m: TrialMetrics) -> int:
+    """Track index of the first frame of the trial's series (baseline start or trial start)."""
+    b = m.trial.baseline
+    return m.trial.i0 if b is None else b.i0
+
+
+def settled_indices(a: Analysis, m: TrialMetrics) -> np.ndarray:
+    """Track indices of the settled hold of a trial (as `stance.measure` defines it)."""
+    t = m.trial
+    hold = np.arange(t.i0, t.i1)
+    code = LEFT_UP if t.lifted is Side.LEFT else RIGHT_UP
+    keep = (a.track.t_s[hold] >= t.start_s + SETTLE_S) & (a.segmentation.lifted[hold] == code)
+    settled = hold[keep]
+    return settled if settled.size >= 3 else hold
+
+
+def frame_table(a: Analysis) -> dict[str, np.ndarray]:
+    """The CSV columns as arrays of length T (NaN where empty; ``trial`` is -1 for none)."""
+    T = len(a.track)
+    nan = np.full(T, np.nan)
+    cols: dict[str, np.ndarray] = {
+        "t_s": np.asarray(a.track.t_s, dtype=float),
+        "phase": np.array([PHASES.get(int(c), "unknown") for c in a.segmentation.lifted]),
+        "trial": np.full(T, -1, dtype=int),
+        "drop_deg": nan.copy(),
+        "lean_deg": nan.copy(),
+        "shift_frac": nan.copy(),
+    }
+    vis = a.track.visibility
+    cols["hip_visibility"] = np.minimum(vis[:, LM.LEFT_HIP], vis[:, LM.RIGHT_HIP])
+    cols["ankle_visibility"] = np.minimum(vis[:, LM.LEFT_ANKLE], vis[:, LM.RIGHT_ANKLE])
+    # windows first, then the holds themselves on top (a hold belongs to its own trial)
+    for holds_only in (False, True):
+        for k, m in enumerate(a.measurements.trials):
+            s = trial_start_index(m)
+            idx = np.arange(s, s + m.series.t_s.shape[0])
+            sel = idx >= m.trial.i0 if holds_only else cols["trial"][idx] < 0
+            idx = idx[sel]
+            j = idx - s
+            cols["trial"][idx] = k
+            cols["drop_deg"][idx] = m.series.drop_deg[j]
+            cols["lean_deg"][idx] = m.series.lean_deg[j]
+            cols["shift_frac"][idx] = m.series.shift_frac[j]
+    return cols
+
+
+def _cell(x: object, nd: int) -> str:
+    if isinstance(x, str):
+        return x
+    v = float(x)  # type: ignore[arg-type]
+    return f"{v:.{nd}f}" if math.isfinite(v) else ""
+
+
+def to_csv(a: Analysis) -> str:
+    """The whole CSV document: the units comment, the header and one row per frame."""
+    cols = frame_table(a)
+    digits = {"t_s": 4, "drop_deg": 3, "lean_deg": 3, "shift_frac": 4}
+    lines = [UNITS_LINE, ",".join(COLUMNS)]
+    for i in range(len(cols["t_s"])):
+        row = []
+        for c in COLUMNS:
+            if c == "trial":
+                k = int(cols[c][i])
+                row.append(str(k) if k >= 0 else "")
+            else:
+                row.append(_cell(cols[c][i], digits.get(c, 3)))
+        lines.append(",".join(row))
+    return "\n".join(lines) + "\n"
+
+
+def write_text_atomic(text: str | bytes, path: Path) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_csv(a: Analysis, path: Path) -> None:
+    """Write the per-frame CSV of ``a`` to ``path`` atomically."""
+    write_text_atomic(to_csv(a), path)
