@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stance import __version__
+from stance.atomic import write_atomic
 from stance.errors import BadInputError, NoValidTestError, StanceError
 from stance.pipeline import Settings
 
@@ -284,16 +284,6 @@ def _error_row(file: str, message: str) -> dict[str, Any]:
     return row
 
 
-def _write_text_atomic(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def write_summary(
     rows: list[dict[str, Any]], out: Path, *, settings: Settings, complete: bool
 ) -> None:
@@ -303,7 +293,7 @@ def write_summary(
     w.writeheader()
     for r in rows:
         w.writerow({k: "" if v is None else v for k, v in r.items()})
-    _write_text_atomic(buf.getvalue(), out / "summary.csv")
+    write_atomic(buf.getvalue(), out / "summary.csv")
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "cannot_tell", "error")}
     counts["resumed"] = sum(bool(r["resumed"]) for r in rows)
     doc = {
@@ -314,7 +304,7 @@ def write_summary(
         "counts": counts,
         "clips": rows,
     }
-    _write_text_atomic(json.dumps(doc, indent=2, default=str) + "\n", out / "summary.json")
+    write_atomic(json.dumps(doc, indent=2, default=str) + "\n", out / "summary.json")
 
 
 # --------------------------------------------------------------------------- runner

@@ -22,17 +22,16 @@ import json
 import logging
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stance.atomic import atomic_path
 from stance.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -129,7 +128,7 @@ def _read_lock(directory: Path) -> dict[str, str]:
 def _pin(directory: Path, filename: str, sha256: str) -> None:
     lock = _read_lock(directory)
     lock[filename] = sha256
-    with _atomic_target(_lock_path(directory)) as tmp:
+    with atomic_path(_lock_path(directory)) as tmp:
         tmp.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
 
 
@@ -143,22 +142,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-@contextmanager
-def _atomic_target(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` on success,
-    delete it on any failure."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _fetch(url: str, *, timeout_s: float, progress: ProgressFn | None = None) -> bytes:
@@ -201,7 +184,7 @@ def download(
             f"Checksum mismatch for {url}: expected SHA-256 {sha256}, got {digest}. "
             "Nothing was saved; the file may be corrupt or replaced upstream."
         )
-    with _atomic_target(target) as tmp:
+    with atomic_path(target) as tmp:
         tmp.write_bytes(data)
     return digest
 
@@ -315,7 +298,7 @@ def _build(spec: ModelSpec, target: Path, *, index_url: str, progress: ProgressF
     if digest != expected:
         raise ModelError(f"Checksum mismatch for {url}: expected {expected}, got {digest}.")
     bundle = build_task_bundle(wheel, spec)
-    with _atomic_target(target) as tmp:
+    with atomic_path(target) as tmp:
         tmp.write_bytes(bundle)
     return hashlib.sha256(bundle).hexdigest()
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from stance import __version__
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
+from stance.atomic import write_atomic
 from stance.judge import SideFinding, Status, Verdict
 from stance.measure import TrialMetrics
 from stance.pipeline import Analysis
@@ -145,17 +144,7 @@ def _threshold_fields(a: Analysis) -> list[str]:
 
 def write_json_atomic(doc: dict[str, Any], path: Path) -> None:
     """Write ``doc`` to ``path`` via a temporary file and a rename (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(json.dumps(doc, indent=2) + "\n", path)
 
 
 # --------------------------------------------------------------------------- words

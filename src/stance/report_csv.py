@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import inspect
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from stance.atomic import write_atomic
 from stance.measure import TrialMetrics, measure
 from stance.pipeline import Analysis
 from stance.segment import BOTH_DOWN, LEFT_UP, RIGHT_UP
@@ -119,21 +118,6 @@ def to_csv(a: Analysis) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text_atomic(text: str | bytes, path: Path) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        data = text.encode("utf-8") if isinstance(text, str) else text
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def write_csv(a: Analysis, path: Path) -> None:
     """Write the per-frame CSV of ``a`` to ``path`` atomically."""
-    write_text_atomic(to_csv(a), path)
+    write_atomic(to_csv(a), path)

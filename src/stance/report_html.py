@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
+from stance.atomic import write_atomic
 from stance.pipeline import Analysis
 from stance.report import finding_sentence, summary_line, to_dict
-from stance.report_csv import frame_table, settled_indices, trial_start_index, write_text_atomic
+from stance.report_csv import frame_table, settled_indices, trial_start_index
 from stance.segment import LEFT_UP, RIGHT_UP
 from stance.source import iter_frames
 from stance.track import LM, Side
@@ -353,4 +354,4 @@ def _numbers(doc: dict[str, Any]) -> list[str]:
 
 def write_html(a: Analysis, path: Path) -> None:
     """Write the HTML report of ``a`` to ``path`` atomically (built fully before writing)."""
-    write_text_atomic(to_html(a), path)
+    write_atomic(to_html(a), path)
