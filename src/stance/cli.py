@@ -8,6 +8,7 @@ Domain errors become one clear line on stderr and a documented exit code (see
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -51,6 +52,10 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
     """Single-leg stance analyzer."""
+    # Our own one-line errors say what is wrong; silence OpenCV's and FFmpeg's native chatter
+    # (set before cv2 is imported, inherited by batch workers).
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
