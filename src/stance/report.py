@@ -54,6 +54,7 @@ def _trial(m: TrialMetrics) -> dict[str, Any]:
         "drop_deg": _num(m.drop_deg),
         "drop_peak_deg": _num(m.drop_peak_deg),
         "drop_noise_deg": _num(m.drop_noise_deg),
+        "drop_coverage": _num(m.drop_coverage, 3),
         "lean_deg": _num(m.lean_deg),
         "shift_frac": _num(m.shift_frac, 3),
         "shift_pct_hip": _num(m.shift_pct_hip, 1),
