@@ -5,7 +5,9 @@
 Default clips: the bundled sample and two short clips from ../shared/footage (copies of
 the sample where that is absent). Each configuration runs in a fresh child process, so its
 peak RSS per worker (`resource.getrusage(RUSAGE_CHILDREN)`: the largest worker) is its own.
-Prints clips/minute for each worker count and the ratio 2 workers / 1 worker.
+Prints clips/minute for each worker count and the ratio 2 workers / 1 worker, and the same
+for the cluster path (`--cluster` against a local Dask cluster of 2 single-threaded worker
+processes) when the `cluster` extra is installed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_videos" / "sample_right_weak.mp4"
 FOOTAGE = REPO.parent / "shared" / "footage"
 SHORT = ("tree_pose_left_short.mp4", "negative_lateral_raise.mp4")
+CLUSTER = -1  # child mode: run on a local Dask cluster
 
 
 def _one(clips: list[str], workers: int, max_fps: float | None, threads: int | None) -> None:
@@ -31,11 +34,28 @@ def _one(clips: list[str], workers: int, max_fps: float | None, threads: int | N
     from stance.pipeline import Settings
 
     with tempfile.TemporaryDirectory() as out:
-        t0 = time.perf_counter()
-        res = run_batch(
-            clips, Path(out), settings=Settings(max_fps=max_fps), workers=workers, threads=threads
-        )
-        wall = time.perf_counter() - t0
+        if workers == CLUSTER:
+            from distributed import LocalCluster
+
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+                t0 = time.perf_counter()
+                res = run_batch(
+                    clips,
+                    Path(out),
+                    settings=Settings(max_fps=max_fps),
+                    cluster=cluster.scheduler_address,
+                )
+                wall = time.perf_counter() - t0
+        else:
+            t0 = time.perf_counter()
+            res = run_batch(
+                clips,
+                Path(out),
+                settings=Settings(max_fps=max_fps),
+                workers=workers,
+                threads=threads,
+            )
+            wall = time.perf_counter() - t0
     rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     print(json.dumps({"wall_s": wall, "rss_mib": rss_mib, "counts": res.counts}))
 
@@ -62,7 +82,14 @@ def main() -> None:
             clips.append(p)
     print(f"{len(clips)} clips: {', '.join(c.name for c in clips)}; max_fps={args.max_fps}")
     rate: dict[int, float] = {}
-    for workers in (1, 2):
+    try:
+        import distributed  # noqa: F401
+
+        modes = (1, 2, CLUSTER)
+    except ImportError:
+        print("(Dask distributed not installed: `uv sync --extra cluster` adds the cluster path)")
+        modes = (1, 2)
+    for workers in modes:
         cmd = [sys.executable, __file__, *map(str, clips), "--child", str(workers)]
         if args.max_fps is not None:
             cmd += ["--max-fps", str(args.max_fps)]
@@ -71,11 +98,14 @@ def main() -> None:
         line = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         r = json.loads(line.strip().splitlines()[-1])
         rate[workers] = len(clips) / r["wall_s"] * 60
+        label = "cluster (local Dask, 2 workers)" if workers == CLUSTER else f"workers={workers}"
         print(
-            f"workers={workers}: {r['wall_s']:.1f} s, {rate[workers]:.2f} clips/min, "
+            f"{label}: {r['wall_s']:.1f} s, {rate[workers]:.2f} clips/min, "
             f"peak RSS per worker {r['rss_mib']:.0f} MiB, {r['counts']}"
         )
     print(f"ratio 2 workers / 1 worker: {rate[2] / rate[1]:.2f}")
+    if CLUSTER in rate:
+        print(f"ratio cluster / 1 local worker: {rate[CLUSTER] / rate[1]:.2f}")
     tmp.cleanup()
 
 
