@@ -61,17 +61,19 @@ VIDEO_EXTENSIONS = frozenset(
 
 
 def default_workers() -> int:
-    """One worker per two CPU cores.
+    """One worker per CPU core.
 
-    One `analyze` already keeps about two cores busy (decoding, MediaPipe's own threads):
-    on a 2-core machine benchmarks/bench_batch.py measured 2 workers at 0.84-0.93x the
-    throughput of 1 on equal clips, at about 360 MiB peak RSS per worker.
+    Measured with benchmarks/bench_batch.py on a 2-core machine at the default analysis
+    rate (10 fps): 2 workers gave 1.55x the clips/minute of 1 (19.3 vs 12.5), about 380 MiB
+    peak RSS per worker. (At every frame, where one analysis already keeps both cores
+    busy, 2 workers gave 0.84-1.21x: the default rate leaves cores idle while frames are
+    skipped, which a second worker fills.)
     """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, cores // 2)
+    return max(1, cores)
 
 
 CHUNK = 1 << 20  # content hash: size + sha256 of the first and last MiB
