@@ -19,6 +19,8 @@ import typer
 from stance.errors import BadInputError, NoValidTestError, StanceError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from stance.pipeline import Analysis, Settings
 
 app = typer.Typer(
@@ -34,7 +36,7 @@ app.add_typer(models_app, name="models")
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_videos" / "sample_right_weak.mp4"
 
 
-def _stderr() -> object:
+def _stderr() -> Console:
     from rich.console import Console
 
     return Console(stderr=True)
@@ -178,7 +180,7 @@ def _run_with_progress(path: Path, settings: Settings, *, quiet: bool) -> Analys
         TimeRemainingColumn(),
         transient=True,
         disable=not show,
-        console=_stderr(),  # type: ignore[arg-type]
+        console=_stderr(),
     ) as bar:
         task = bar.add_task(f"Analysing {path.name}", total=None)
 
@@ -343,7 +345,7 @@ def batch(
         TimeRemainingColumn(),
         transient=True,
         disable=not show,
-        console=_stderr(),  # type: ignore[arg-type]
+        console=_stderr(),
     ) as bar:
         task = bar.add_task("batch", total=None, failed=0)
 

@@ -24,6 +24,7 @@ from stance.source import Frame, VideoInfo, iter_frames, probe_video
 from stance.track import PoseTrack
 
 if TYPE_CHECKING:
+    from stance.pelvis_image import PelvisImageTracker
     from stance.pose import FrameObserver
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class Analysis:
     timings_s: dict[str, float]
 
 
-def pelvis_observer(name: str) -> FrameObserver | None:
+def pelvis_observer(name: str) -> PelvisImageTracker | None:
     """The frame observer an estimator needs during the pose pass (None for landmark-only)."""
     if name not in ESTIMATORS:
         raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
@@ -80,11 +81,11 @@ def pelvis_observer(name: str) -> FrameObserver | None:
     return None
 
 
-def pelvis_estimator(name: str, observer: FrameObserver | None) -> PelvisEstimator:
+def pelvis_estimator(name: str, observer: PelvisImageTracker | None) -> PelvisEstimator:
     """The estimator for the numeric steps, from the observer that watched the frames."""
     if observer is None:
         return HipLineEstimator()
-    return PrecomputedTilt(name, observer.result().tilt_deg)  # type: ignore[attr-defined]
+    return PrecomputedTilt(name, observer.result().tilt_deg)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ def to_dict(a: Analysis) -> dict[str, Any]:
             "estimator": a.settings.estimator,
             "max_fps": a.settings.max_fps,
             "age": a.settings.age,
-            "thresholds": {k: getattr(a.settings.thresholds, k) for k in _threshold_fields(a)},
+            "thresholds": asdict(a.settings.thresholds),
         },
         "units": UNITS,
         "trials": [_trial(m) for m in a.measurements.trials],
@@ -135,12 +136,6 @@ def to_dict(a: Analysis) -> dict[str, Any]:
         },
         "timings_s": {k: _num(t, 3) for k, t in a.timings_s.items()},
     }
-
-
-def _threshold_fields(a: Analysis) -> list[str]:
-    from dataclasses import fields
-
-    return [f.name for f in fields(a.settings.thresholds)]
 
 
 def write_json_atomic(doc: dict[str, Any], path: Path) -> None:
