@@ -223,16 +223,25 @@ class TrackBuilder:
             self._world.append(subject.world)
         return subject
 
+    def __len__(self) -> int:
+        return len(self._t)
+
     def build(self) -> PoseTrack:
-        T = len(self._t)
+        """The whole track so far."""
+        return self.tail(len(self._t))
+
+    def tail(self, n: int) -> PoseTrack:
+        """The last ``n`` frames (cheap for small ``n``: used per frame in live mode)."""
+        i0 = max(0, len(self._t) - n)
+        T = len(self._t) - i0
         return PoseTrack(
-            t_s=np.asarray(self._t, dtype=np.float64),
-            xy=np.asarray(self._xy, dtype=np.float64).reshape(T, N_LANDMARKS, 2),
-            visibility=np.asarray(self._vis, dtype=np.float64).reshape(T, N_LANDMARKS),
-            presence=np.asarray(self._pres, dtype=np.float64).reshape(T, N_LANDMARKS),
-            world=np.asarray(self._world, dtype=np.float64).reshape(T, N_LANDMARKS, 3),
+            t_s=np.asarray(self._t[i0:], dtype=np.float64),
+            xy=np.asarray(self._xy[i0:], dtype=np.float64).reshape(T, N_LANDMARKS, 2),
+            visibility=np.asarray(self._vis[i0:], dtype=np.float64).reshape(T, N_LANDMARKS),
+            presence=np.asarray(self._pres[i0:], dtype=np.float64).reshape(T, N_LANDMARKS),
+            world=np.asarray(self._world[i0:], dtype=np.float64).reshape(T, N_LANDMARKS, 3),
             frame_size=self.frame_size,
-            n_people=np.asarray(self._n, dtype=np.int32),
+            n_people=np.asarray(self._n[i0:], dtype=np.int32),
         )
 
 

@@ -1,0 +1,597 @@
+"""`stance live`: the guided test in front of a camera (or a file played as if it were one).
+
+Three threads, so the display never waits for the pose model:
+
+    source thread  reads frames at the camera's pace (a file: at its real pace, late frames
+                   skipped like a camera would), saves them for ``--record``, and offers the
+                   newest one to the other two; a frame not taken in time is dropped, never
+                   queued.
+    pose thread    takes the newest frame, runs `LiveSession.process` (pose, pelvis,
+                   protocol, live numbers) and publishes the resulting `LiveState`.
+    main thread    draws every new frame with the latest state (`live_view.render`) into a
+                   window (mirrored like a selfie) or, with ``--headless``, into an MP4; reads
+                   the keys: q/Esc quit, r restart, space pause, n accept a short hold.
+
+At the end `LiveSession.finish` judges the whole session with the code of `stance analyze`
+and `to_analysis` packs it as an `Analysis`, so every report format works on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from stance.errors import BadInputError
+from stance.live_session import LiveSession, LiveState
+from stance.live_view import ViewInfo, render
+from stance.pipeline import Analysis, Judged, Settings
+from stance.protocol import Attempt, ProtocolConfig, Step
+from stance.report import finding_sentence, summary_line
+from stance.source import Frame, VideoInfo, iter_frames, probe_video
+from stance.track import PoseTrack
+from stance.video_writer import H264Writer
+
+log = logging.getLogger(__name__)
+
+WINDOW = "stance live"
+KEY_QUIT = (ord("q"), 27)
+KEY_RESTART = ord("r")
+KEY_PAUSE = ord(" ")
+KEY_SKIP = ord("n")
+RESULT_SHOW_S = 3.0
+"""How long the result card stays in a --headless video (seconds)."""
+CAMERA_PROBE = 10
+"""Camera indices tried when listing the cameras that can be opened."""
+
+T = TypeVar("T")
+
+
+class Latest(Generic[T]):
+    """A one-item mailbox: `put` replaces what was not taken yet (counted as dropped)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item: T | None = None
+        self._closed = False
+        self.dropped = 0
+
+    def put(self, item: T) -> None:
+        with self._cond:
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self._cond.notify_all()
+
+    @property
+    def empty(self) -> bool:
+        return self._item is None
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def get(self, timeout: float | None = None) -> T | None:
+        """The newest item (waits for one); None when closed and empty, or on timeout."""
+        with self._cond:
+            if self._item is None and not self._closed and timeout != 0:
+                self._cond.wait(timeout)
+            item, self._item = self._item, None
+            return item
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A frame as read: the frame (upright, unmirrored) and `perf_counter()` at reading."""
+
+    frame: Frame
+    wall: float
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How to run a live session (see `stance live --help`)."""
+
+    camera: int = 0
+    source: Path | None = None
+    source_mirrored: bool = False  # the source delivers mirror images (selfie recording)
+    mirror_display: bool = True
+    headless: Path | None = None
+    record: Path | None = None
+    width: int = 640
+    height: int = 480
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    settings: Settings = field(default_factory=Settings)
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """Timing of a session: frames read/shown/analysed, rates (per s), latency (ms)."""
+
+    duration_s: float
+    frames_read: int
+    frames_shown: int
+    frames_analysed: int
+    display_fps: float
+    pose_fps: float
+    latency_ms_median: float
+    latency_ms_p95: float
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """A finished session: the report-ready analysis (None if nobody was seen), the holds
+    the protocol saw, the last step reached and the timing."""
+
+    analysis: Analysis | None
+    attempts: tuple[Attempt, ...]
+    last_step: Step
+    stats: LiveStats
+
+
+# -- sources ---------------------------------------------------------------------------------
+def openable_cameras(limit: int = CAMERA_PROBE) -> list[int]:
+    """Indices of the cameras that open and deliver a frame."""
+    import cv2
+
+    found = []
+    for i in range(limit):
+        if sys.platform.startswith("linux") and not Path(f"/dev/video{i}").exists():
+            continue
+        cap = cv2.VideoCapture(i)
+        try:
+            if cap.isOpened() and cap.read()[0]:
+                found.append(i)
+        finally:
+            cap.release()
+    return found
+
+
+def _camera_error(index: int) -> BadInputError:
+    cams = openable_cameras()
+    listed = ", ".join(str(i) for i in cams) if cams else "none"
+    return BadInputError(
+        f"Camera {index} could not be opened (absent, or busy in another program). "
+        f"Cameras that can be opened: {listed}. Choose one with --camera N, or run the test "
+        "on a recorded video with --source FILE."
+    )
+
+
+def camera_frames(index: int, width: int, height: int) -> tuple[Iterator[Frame], float]:
+    """Frames from camera ``index`` (timestamps: seconds since opening) and its frame rate."""
+    import cv2
+
+    cap = cv2.VideoCapture(index)
+    if not cap.isOpened():
+        cap.release()
+        raise _camera_error(index)
+    cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+    cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    ok, first = cap.read()
+    if not ok:
+        cap.release()
+        raise _camera_error(index)
+    t0 = time.perf_counter()
+
+    def gen() -> Iterator[Frame]:
+        try:
+            yield Frame(0, 0.0, first)
+            n = 1
+            while True:
+                ok, img = cap.read()
+                if not ok:
+                    return
+                yield Frame(n, time.perf_counter() - t0, img)
+                n += 1
+        finally:
+            cap.release()
+
+    return gen(), fps if 1.0 <= fps <= 240.0 else 30.0
+
+
+def paced(frames: Iterator[Frame], *, stop: threading.Event) -> Iterator[Frame]:
+    """A file's frames at their real pace: each is released at its timestamp (wall clock
+    from the first one); a frame already a frame interval late is skipped, as a camera
+    would have moved on."""
+    start: float | None = None
+    t_first = 0.0
+    prev_t: float | None = None
+    for f in frames:
+        if stop.is_set():
+            return
+        if start is None:
+            start, t_first = time.perf_counter(), f.t_s
+        due = start + (f.t_s - t_first)
+        now = time.perf_counter()
+        interval = f.t_s - prev_t if prev_t is not None else 0.0
+        prev_t = f.t_s
+        if now > due + max(interval, 1e-3):
+            continue  # late: dropped
+        if due > now:
+            time.sleep(due - now)
+        yield f
+
+
+@dataclass
+class _DisplayLog:
+    """What the display loop measured: when frames were shown, overlay latencies (ms)."""
+
+    t_start: float
+    shown: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    _analysed: list[float] = field(default_factory=list)
+    _count: int = 0
+
+    def analysed_at(self, count: int, now: float) -> list[float]:
+        """Times at which the analysed-frame count was seen to grow (for a rate)."""
+        if count > self._count:
+            self._analysed.extend([now] * (count - self._count))
+            self._count = count
+        return self._analysed
+
+    def stats(self, duration: float, read: int, analysed: int) -> LiveStats:
+        lat = np.asarray(self.latencies) if self.latencies else np.full(1, np.nan)
+        return LiveStats(
+            duration_s=duration,
+            frames_read=read,
+            frames_shown=len(self.shown),
+            frames_analysed=analysed,
+            display_fps=len(self.shown) / max(duration, 1e-6),
+            pose_fps=analysed / max(duration, 1e-6),
+            latency_ms_median=float(np.median(lat)),
+            latency_ms_p95=float(np.percentile(lat, 95)),
+        )
+
+
+# -- the session -----------------------------------------------------------------------------
+class LiveRunner:
+    """Runs one live session; `run()` returns when the source ends or the user quits."""
+
+    def __init__(self, options: LiveOptions, model_path: Path) -> None:
+        self.opt = options
+        self.model_path = model_path
+        self._stop = threading.Event()
+        self._display: Latest[Captured] = Latest()
+        self._pose_in: Latest[Captured] = Latest()
+        self._state: LiveState | None = None
+        self._commands: list[str] = []
+        self._lock = threading.Lock()
+        self._paused = False
+        self._read = 0
+        self._analysed = 0
+        self._source_done = threading.Event()
+        self._fresh = threading.Event()  # a new frame or a new pose result
+        self._error: BaseException | None = None
+        self.video: VideoInfo | None = None
+        self._frames, self.fps = self._open_source()
+
+    def _open_source(self) -> tuple[Iterator[Frame], float]:
+        o = self.opt
+        if o.source is not None:
+            self.video = probe_video(o.source)
+            frames = iter_frames(o.source, mirrored=o.source_mirrored, max_fps=None)
+            return paced(frames, stop=self._stop), self.video.fps_nominal
+        return camera_frames(o.camera, o.width, o.height)
+
+    # threads
+    def _source_loop(self, recorder: H264Writer | None) -> None:
+        try:
+            for f in self._frames:
+                if self._stop.is_set():
+                    break
+                cap = Captured(f, time.perf_counter())
+                if recorder is not None:
+                    recorder.write(f.image)
+                self._read += 1
+                if not self._paused:
+                    self._pose_in.put(cap)
+                self._display.put(cap)
+                self._fresh.set()
+        except BaseException as e:  # reported by run()
+            self._error = e
+        finally:
+            self._source_done.set()
+            self._fresh.set()
+            self._pose_in.close()
+            self._display.close()
+
+    def _pose_loop(self, session: LiveSession) -> None:
+        try:
+            while not self._stop.is_set():
+                self._run_commands(session)
+                cap = self._pose_in.get(timeout=0.2)
+                if cap is None:
+                    if self._source_done.is_set():
+                        return
+                    continue
+                state = session.process(cap.frame, cap.wall)
+                self._analysed += 1
+                self._state = state
+                self._fresh.set()
+        except BaseException as e:
+            self._error = e
+            self._stop.set()
+
+    def _run_commands(self, session: LiveSession) -> None:
+        with self._lock:
+            todo, self._commands = self._commands, []
+        for c in todo:
+            if c == "restart":
+                session.restart()
+                self._state = None
+            elif c == "skip":
+                session.protocol.skip()
+
+    def _command(self, name: str) -> None:
+        with self._lock:
+            self._commands.append(name)
+
+    # main thread
+    def run(self) -> LiveResult:
+        o = self.opt
+        show = _Window() if o.headless is None else None
+        session = LiveSession(
+            self.model_path, self._frame_size(), settings=o.settings, protocol=o.protocol
+        )
+        recorder = H264Writer(o.record, self.fps) if o.record is not None else None
+        out = H264Writer(o.headless, self.fps) if o.headless is not None else None
+        src = threading.Thread(target=self._source_loop, args=(recorder,), daemon=True)
+        pose = threading.Thread(target=self._pose_loop, args=(session,), daemon=True)
+        display = _DisplayLog(time.perf_counter())
+        ok = False
+        try:
+            src.start()
+            pose.start()
+            last_img = self._display_loop(display, show, out)
+            self._stop.set()
+            pose.join(timeout=10)
+            src.join(timeout=10)
+            _close(self._frames)
+            if self._error is not None:
+                raise self._error
+            duration = time.perf_counter() - display.t_start
+            finished = session.finish(source_fps=self.fps)
+            analysis = None if finished is None else self._analysis(session, finished, duration)
+            if last_img is not None:
+                card = self._render(last_img, None, ViewInfo(result=_result_lines(analysis)))
+                if out is not None:
+                    for _ in range(round(RESULT_SHOW_S * self.fps)):
+                        out.write(card)
+                elif show is not None:
+                    show.show(card)
+                    show.wait_for_quit()
+            ok = True
+        finally:
+            self._stop.set()
+            session.close()
+            for w in (recorder, out):
+                if w is not None:
+                    w.close() if ok else w.abort()
+            if show is not None:
+                show.close()
+        return LiveResult(
+            analysis=analysis,
+            attempts=tuple(session.protocol.attempts),
+            last_step=session.protocol.step,
+            stats=display.stats(duration, self._read, self._analysed),
+        )
+
+    def _render(self, image: np.ndarray, state: LiveState | None, info: ViewInfo) -> np.ndarray:
+        o = self.opt
+        return render(
+            image,
+            state,
+            mirror=o.mirror_display,
+            threshold_deg=o.settings.thresholds.drop_deg,
+            info=info,
+        )
+
+    def _display_loop(
+        self, log_: _DisplayLog, show: _Window | None, out: H264Writer | None
+    ) -> np.ndarray | None:
+        """Draw until the source ends, the test is done or the user quits; returns the last
+        camera frame. A window is redrawn on every new frame AND every new pose result (so
+        the overlay appears as soon as it exists); a --headless video gets one frame per
+        camera frame."""
+        image: np.ndarray | None = None
+        drawn: LiveState | None = None
+        while not self._stop.is_set():
+            self._fresh.wait(0.1)
+            self._fresh.clear()
+            cap = self._display.get(timeout=0)
+            state = self._state
+            if cap is None and (state is drawn or out is not None):
+                if self._source_done.is_set() and self._display.empty:
+                    break
+                if show is not None:
+                    self._on_key(show.key())
+                continue
+            if cap is not None:
+                image = cap.frame.image
+            if image is None:
+                continue
+            now = time.perf_counter()
+            if state is not None and state is not drawn:
+                log_.latencies.append(1000.0 * (now - state.captured))
+            drawn = state
+            if cap is not None:
+                log_.shown.append(now)
+            info = ViewInfo(
+                display_fps=_rate(log_.shown),
+                pose_fps=_rate(log_.analysed_at(self._analysed, now)),
+                latency_ms=log_.latencies[-1] if log_.latencies else math.nan,
+                paused=self._paused,
+            )
+            img = self._render(image, state, info)
+            if out is not None:
+                out.write(img)
+            elif show is not None:
+                show.show(img)
+                self._on_key(show.key())
+            if state is not None and state.status.step is Step.DONE:
+                break
+        return image
+
+    def _frame_size(self) -> tuple[int, int]:
+        if self.video is not None:
+            return self.video.width, self.video.height
+        first = self._display_peek()
+        return first.shape[1], first.shape[0]
+
+    def _display_peek(self) -> np.ndarray:
+        """The first camera frame (kept for the stream) to learn the frame size."""
+        first = next(self._frames)
+        rest = self._frames
+
+        def again() -> Iterator[Frame]:
+            yield first
+            yield from rest
+
+        self._frames = again()
+        return first.image
+
+    def _on_key(self, key: int) -> None:
+        if key < 0:
+            return
+        key &= 0xFF
+        if key in KEY_QUIT:
+            self._stop.set()
+        elif key == KEY_RESTART:
+            self._command("restart")
+        elif key == KEY_PAUSE:
+            self._paused = not self._paused
+        elif key == KEY_SKIP:
+            self._command("skip")
+
+    def _analysis(
+        self, session: LiveSession, finished: tuple[PoseTrack, Judged], duration: float
+    ) -> Analysis:
+        raw, judged = finished
+        o = self.opt
+        if o.record is not None:
+            path, mirrored = o.record, False
+        elif o.source is not None:
+            path, mirrored = o.source, o.source_mirrored
+        else:
+            path, mirrored = Path(f"camera-{o.camera}"), False
+        w, h = session.frame_size
+        video = self.video or VideoInfo(
+            path=str(path),
+            width=w,
+            height=h,
+            fps_nominal=self.fps,
+            n_frames=self._read,
+            duration_s=self._read / self.fps,
+            rotation_deg=0,
+            codec="camera",
+        )
+        return Analysis(
+            path=path,
+            video=video,
+            settings=_replace_mirrored(o.settings, mirrored),
+            model_path=self.model_path,
+            raw=raw,
+            track=judged.track,
+            segmentation=judged.segmentation,
+            quality=judged.quality,
+            measurements=judged.measurements,
+            verdict=judged.verdict,
+            timings_s={"live": duration},
+        )
+
+
+def _replace_mirrored(settings: Settings, mirrored: bool) -> Settings:
+    """The settings as recorded with the analysis: every frame analysed, as seen live."""
+    from dataclasses import replace
+
+    return replace(settings, mirrored=mirrored, max_fps=None)
+
+
+def _close(frames: Iterator[Frame]) -> None:
+    """Close a frame generator (releases the camera or the file)."""
+    close = getattr(frames, "close", None)
+    if close is not None:
+        close()
+
+
+def _rate(times: list[float], span: int = 30) -> float:
+    """Frames per second over the last ``span`` timestamps."""
+    if len(times) < 2:
+        return math.nan
+    recent = times[-span:]
+    return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
+
+
+def _result_lines(a: Analysis | None) -> list[str]:
+    if a is None:
+        return ["Nobody was seen", "Stand 2-3 m from the camera, whole body in view."]
+    lines = [summary_line(a.verdict)]
+    lines += [finding_sentence(f) for f in a.verdict.findings.values()]
+    return [_short(x) for x in lines] + ["Details in the terminal report."]
+
+
+def _short(text: str, n: int = 90) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+class _Window:
+    """An OpenCV window; refuses clearly when there is no display."""
+
+    def __init__(self) -> None:
+        if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        ):
+            raise BadInputError(
+                "No display to open a window on. Use --headless OUT.mp4 to write what would "
+                "be shown to a video file instead."
+            )
+        import cv2
+
+        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        self._sized = False
+
+    def show(self, img: np.ndarray) -> None:
+        import cv2
+
+        if not self._sized:
+            cv2.resizeWindow(WINDOW, img.shape[1], img.shape[0])
+            self._sized = True
+        cv2.imshow(WINDOW, img)
+
+    def key(self) -> int:
+        import cv2
+
+        return int(cv2.waitKey(1))
+
+    def wait_for_quit(self, timeout_s: float = 600.0) -> None:
+        import cv2
+
+        end = time.perf_counter() + timeout_s
+        while time.perf_counter() < end:
+            k = cv2.waitKey(50)
+            if k >= 0 and (k & 0xFF) in (*KEY_QUIT, ord("\r"), ord("\n")):
+                return
+            if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                return
+
+    def close(self) -> None:
+        import cv2
+
+        cv2.destroyWindow(WINDOW)
+        cv2.waitKey(1)
+
+
+def run_live(options: LiveOptions, model_path: Path) -> LiveResult:
+    """Run one live session (see the module docstring)."""
+    return LiveRunner(options, model_path).run()
