@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, footage
-from synthetic import make_test_track
 
+from conftest import SAMPLE, footage
 from stance.protocol import Observation, Protocol, ProtocolConfig, Status, Step, observe
 from stance.track import LM, PoseTrack, Side
+from synthetic import make_test_track
 
 WINDOW = 12
 
