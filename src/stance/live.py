@@ -558,7 +558,7 @@ class _Window:
             )
         import cv2
 
-        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         self._sized = False
 
     def show(self, img: np.ndarray) -> None:
