@@ -4,7 +4,9 @@ Every clip goes through the same `stance.pipeline.analyze` as `stance analyze`, 
 worker process of a spawn-context `ProcessPoolExecutor`; each worker writes its clip's
 JSON (`stance.report.to_dict` plus a ``batch_key``) atomically, so a killed batch never
 leaves half a result. The summary (``summary.csv``, ``summary.json``) has one row per input
-and is rebuilt from the result files on every run, resumed or not.
+and is rebuilt from the result files on every run, resumed or not. With ``html`` each worker
+also writes the clip's HTML report beside its JSON (before it, so a result JSON implies its
+report) and the run ends with ``index.html`` (`stance.report_index`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from stance import __version__
 from stance.atomic import write_atomic
 from stance.errors import BadInputError, NoValidTestError, StanceError
 from stance.pipeline import Settings
+from stance.report_index import INDEX_NAME, report_path, write_index
 
 log = logging.getLogger(__name__)
 
@@ -212,19 +215,22 @@ def _init_worker(threads: int | None) -> None:
 
 
 def analyze_clip(
-    path: str, settings: Settings, result: str, failed: str, key: str
+    path: str, settings: Settings, result: str, failed: str, key: str, report: str = ""
 ) -> dict[str, Any]:
     """Analyse one clip (in a worker) and write its result or failure record atomically.
 
     Returns the document written: the `to_dict` JSON with ``batch_key``, or a failure
     record (``error``: type, message, exit code). Deterministic failures (bad input, nobody
-    found) are recorded so that ``--resume`` skips them too; other errors are not.
+    found) are recorded so that ``--resume`` skips them too; other errors are not. With
+    ``report`` (a path) the HTML report is written there first; if that fails, the JSON is
+    still written and the clip is simply listed without a report.
     """
     from stance.pipeline import analyze
     from stance.report import to_dict, write_json_atomic
 
     try:
-        doc = to_dict(analyze(path, settings=settings))
+        analysis = analyze(path, settings=settings)
+        doc = to_dict(analysis)
     except StanceError as err:
         rec = {
             "schema": FAILED_SCHEMA,
@@ -244,6 +250,16 @@ def analyze_clip(
             "input": {"path": path},
             "error": {"type": type(err).__name__, "message": msg, "exit_code": 1},
         }
+    if report:
+        from stance.report_html import write_html
+
+        try:
+            write_html(analysis, Path(report))
+        except Exception:  # the numbers stand without their report
+            log.exception("HTML report of %s failed", path)
+            Path(report).unlink(missing_ok=True)
+    else:  # a report beside the JSON always belongs to it
+        report_path(result).unlink(missing_ok=True)
     doc["batch_key"] = key
     write_json_atomic(doc, Path(result))
     Path(failed).unlink(missing_ok=True)
@@ -335,6 +351,7 @@ class _Job:
     result: Path
     failed: Path
     rows: list[int]  # indexes of the rows this job fills (identical inputs share one job)
+    report: Path | None = None  # where its HTML report goes (--html)
 
 
 ProgressFn = Callable[[int, int, int], None]
@@ -366,8 +383,9 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=5)
 
 
-def _args(job: _Job, settings: Settings) -> tuple[str, Settings, str, str, str]:
-    return str(job.path), settings, str(job.result), str(job.failed), job.key
+def _args(job: _Job, settings: Settings) -> tuple[str, Settings, str, str, str, str]:
+    report = "" if job.report is None else str(job.report)
+    return str(job.path), settings, str(job.result), str(job.failed), job.key, report
 
 
 def _outcome(fut: Any) -> dict[str, Any]:
@@ -436,11 +454,15 @@ def run_batch(
     resume: bool = False,
     cluster: str | None = None,
     progress: ProgressFn | None = None,
+    html: bool = False,
 ) -> BatchResult:
     """Analyse every clip in ``specs`` into ``out``; see the module docstring.
 
     ``workers`` local processes (default `default_workers`), or the Dask scheduler at
-    ``cluster``; ``threads`` caps OpenCV's threads per local worker.
+    ``cluster``; ``threads`` caps OpenCV's threads per local worker. ``html``: also an HTML
+    report per clip and ``out/index.html``; on ``resume`` a clip whose report is missing is
+    analysed again (the report needs the frames). An ``index.html`` from an earlier run is
+    rebuilt even without ``html``, so it never disagrees with the summary.
 
     Raises:
         BadInputError: no input was found, or the cluster cannot be used.
@@ -468,7 +490,8 @@ def run_batch(
         result = out / "clips" / fname
         if result not in jobs:
             key = batch_key(content, settings)
-            jobs[result] = _Job(inp.path, key, result, out / "failed" / fname, [])
+            report = report_path(result) if html else None
+            jobs[result] = _Job(inp.path, key, result, out / "failed" / fname, [], report)
         jobs[result].rows.append(i)
 
     def fill(job: _Job, doc: dict[str, Any], resumed: bool) -> None:
@@ -479,6 +502,8 @@ def run_batch(
     todo: list[_Job] = []
     for job in jobs.values():
         old = (_load(job.result, job.key) or _load(job.failed, job.key)) if resume else None
+        if old is not None and "error" not in old and job.report and not job.report.is_file():
+            old = None  # --html now, and no report yet: analyse it again
         if old is not None:
             fill(job, old, True)
         else:
@@ -513,6 +538,8 @@ def run_batch(
     log.info("batch: %d clips in %.1f s", len(todo), time.perf_counter() - t0)
     final = [r for r in rows if r is not None]
     write_summary(final, out, settings=settings, complete=not interrupted)
+    if html or (out / INDEX_NAME).exists():
+        write_index(final, out, settings=dataclasses.asdict(settings), complete=not interrupted)
     res = BatchResult(final, interrupted)
     res.counts = {s: sum(r["status"] == s for r in final) for s in ("ok", "cannot_tell", "error")}
     res.counts["resumed"] = sum(bool(r["resumed"]) for r in final)

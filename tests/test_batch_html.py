@@ -1,0 +1,240 @@
+"""`stance batch --html`: a report per clip and an index page that links them, also on resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import REPO
+from stance.batch import COLUMNS
+from stance.report_index import report_path, to_index_html
+from test_batch import FAST, _popen, _summary, _wait_for, batch
+
+CHROMIUM = Path("/usr/bin/chromium")
+SAMPLES = sorted((REPO / "sample_videos").glob("*.mp4"))
+
+
+class _Page(HTMLParser):
+    """The clip rows of an index page: per row its class, link and text; every src/href."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, Any]] = []
+        self.refs: list[str] = []
+        self._row: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.refs += [v for k, v in attrs if k in ("src", "href") and v is not None]
+        if tag == "tr" and "clip" in (a.get("class") or "").split():
+            self._row = {"class": a["class"], "href": None, "text": ""}
+            self.rows.append(self._row)
+        elif tag == "a" and self._row is not None:
+            self._row["href"] = a.get("href")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr":
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._row is not None:
+            self._row["text"] += data
+
+
+def _page(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text())
+    return page
+
+
+def _by_name(page: _Page) -> dict[str, dict[str, Any]]:
+    return {r["text"].split(".mp4")[0] + ".mp4": r for r in page.rows}
+
+
+def _assert_self_contained(text: str) -> None:
+    assert "<script" not in text.lower()
+    assert not re.search(r"""(?:src|href)\s*=\s*['"]?\s*(?:https?:)?//""", text, re.I)
+    assert "@import" not in text and "url(" not in text
+
+
+@pytest.fixture(scope="module")
+def html_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path, Any]:
+    """The bundled samples and a truncated clip, batched once with --html (at 5 fps)."""
+    root = tmp_path_factory.mktemp("batch_html")
+    broken = root / "broken.mp4"
+    data = SAMPLES[0].read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    inputs = [*SAMPLES, broken]
+    out = root / "out"
+    res = batch(*inputs, "--out", out, "--html", "--workers", "1", *FAST)
+    return inputs, out, res
+
+
+def test_index_links_every_report(html_batch: tuple[list[Path], Path, Any]) -> None:
+    inputs, out, res = html_batch
+    assert res.returncode == 2, res.stderr  # the broken clip failed
+    assert str(out / "index.html") in res.stderr
+    index = out / "index.html"
+    text = index.read_text()
+    _assert_self_contained(text)
+    page = _page(index)
+    rows = _by_name(page)
+    assert len(page.rows) == len(inputs) and set(rows) == {p.name for p in inputs}
+    summary = {Path(r["file"]).name: r for r in _summary(out)["clips"]}
+    for p in SAMPLES:
+        row = rows[p.name]
+        assert summary[p.name]["status"] == "ok"
+        assert row["href"] and not row["href"].startswith(("/", "file:"))
+        report = (out / row["href"]).resolve()
+        assert report == report_path(summary[p.name]["result"]).resolve()
+        assert report.is_file()
+        page_text = report.read_text()
+        assert f"<title>stance: {p.name}</title>" in page_text
+        _assert_self_contained(page_text)
+    sample = rows["sample_right_weak.mp4"]
+    assert sample["class"] == "clip weak" and "RIGHT gluteus medius looks weak" in sample["text"]
+    assert summary["sample_right_weak.mp4"]["weak_side"] == "right"
+    assert "±" in sample["text"]  # the drop with its uncertainty
+    err = rows["broken.mp4"]
+    assert err["class"] == "clip error" and err["href"] is None
+    assert "truncated" in err["text"] and "truncated" in summary["broken.mp4"]["error"]
+    assert f"<b>{len(inputs)}</b> clips" in text
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_resume_makes_a_missing_report(
+    html_batch: tuple[list[Path], Path, Any], tmp_path: Path
+) -> None:
+    inputs, first, _res = html_batch
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    (result,) = (out / "clips").glob("sample_right_weak-*.json")
+    report = report_path(result)
+    # without --html nothing is redone, but the existing index is rebuilt
+    (out / "index.html").write_text("stale")
+    res = batch(*inputs, "--out", out, "--resume", *FAST)
+    assert res.returncode == 2, res.stderr
+    assert {r["resumed"] for r in _summary(out)["clips"]} == {True}
+    assert len(_page(out / "index.html").rows) == len(inputs)
+    # --html and a missing report: that clip is analysed again, its report written
+    report.unlink()
+    res = batch(*inputs, "--out", out, "--resume", "--html", *FAST)
+    assert res.returncode == 2, res.stderr
+    rows = {Path(r["file"]).name: r for r in _summary(out)["clips"]}
+    assert not rows["sample_right_weak.mp4"]["resumed"] and rows["broken.mp4"]["resumed"]
+    assert report.is_file()
+    href = _by_name(_page(out / "index.html"))["sample_right_weak.mp4"]["href"]
+    assert (out / href).resolve() == report.resolve()
+    # everything there: nothing is redone
+    mtimes = {p: p.stat().st_mtime_ns for p in (result, report)}
+    res = batch(*inputs, "--out", out, "--resume", "--html", *FAST)
+    assert res.returncode == 2, res.stderr
+    assert {r["resumed"] for r in _summary(out)["clips"]} == {True}
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+
+
+def test_ctrl_c_still_writes_the_index(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c"):
+        shutil.copy(SAMPLES[0], src / f"{name}.mp4")
+    out = tmp_path / "out"
+    proc = _popen(src, "--out", out, "--html", "--workers", "1", *FAST)
+    _wait_for(out / "clips" / "*.json", proc)
+    proc.send_signal(signal.SIGINT)
+    try:
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = (out / "index.html").read_text()
+    assert "interrupted" in text
+    page = _page(out / "index.html")
+    assert 1 <= len(page.rows) < 3
+    assert all(r["href"] and (out / r["href"]).is_file() for r in page.rows)
+
+
+def _row(**kw: Any) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
+    row.update({"result": "", "resumed": False, **kw})
+    return row
+
+
+def test_index_rows_without_results(tmp_path: Path) -> None:
+    """Rows from failure records or with a lost result: no link, words, escaped names."""
+    rows = [
+        _row(file="x/<b>odd</b>'.mp4", status="error", error="x: <corrupt> & broken."),
+        _row(
+            file="dark.mp4",
+            status="cannot_tell",
+            weak_side="cannot_tell",
+            reason="Nobody was found in dark.mp4",
+        ),
+        _row(
+            file="gone.mp4",
+            status="ok",
+            weak_side="none",
+            result=str(tmp_path / "clips" / "gone-1.json"),
+            left_stance_drop_deg=0.4,
+            left_stance_hold_s=12.0,
+        ),
+    ]
+    text = to_index_html(rows, tmp_path, settings={"max_fps": 5.0}, complete=True)
+    _assert_self_contained(text)
+    assert "<b>odd</b>" not in text and "&lt;b&gt;odd&lt;/b&gt;" in text
+    assert "&lt;corrupt&gt; &amp; broken." in text
+    page = _Page()
+    page.feed(text)
+    assert [r["class"] for r in page.rows] == ["clip error", "clip cannot_tell", "clip none"]
+    assert all(r["href"] is None for r in page.rows)
+    assert "Cannot tell: Nobody was found" in page.rows[1]["text"]
+    assert "+0.4 deg" in page.rows[2]["text"] and "12.0 s" in page.rows[2]["text"]
+    assert "interrupted" not in text
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium")
+def test_index_renders_in_headless_chromium(
+    html_batch: tuple[list[Path], Path, Any], tmp_path: Path
+) -> None:
+    import cv2
+
+    _inputs, out, _res = html_batch
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1300,700",
+            (out / "index.html").resolve().as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    img = cv2.imread(str(shot))
+    assert img is not None and img.shape[:2] == (700, 1300)
+    assert float(img.std()) > 10  # not blank
+
+
+def test_summary_json_is_unchanged_by_html(html_batch: tuple[list[Path], Path, Any]) -> None:
+    _inputs, out, _res = html_batch
+    doc = json.loads((out / "summary.json").read_text())
+    assert all(list(r) == list(COLUMNS) for r in doc["clips"])
