@@ -128,12 +128,16 @@ def test_html_renders_in_headless_chromium(html_file: Path, tmp_path: Path) -> N
 
 def test_cli_writes_csv_and_html(tmp_path: Path) -> None:
     csv, page, js = tmp_path / "a.csv", tmp_path / "a.html", tmp_path / "a.json"
-    res = stance("analyze", SAMPLE, "--json", js, "--csv", csv, "--html", page)
+    video = tmp_path / "a.mp4"
+    res = stance(
+        "analyze", SAMPLE, "--json", js, "--csv", csv, "--html", page, "--annotated", video
+    )
     assert res.returncode == 0, res.stderr
     assert "RIGHT gluteus medius" in res.stdout
     assert js.exists() and csv.read_text().startswith("# units:")
     assert page.read_text().count("data:image/png;base64,") >= 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "a.html", "a.json"]
+    assert video.stat().st_size > 10_000 and "Annotated video written" in res.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "a.html", "a.json", "a.mp4"]
 
 
 def test_cli_output_path_that_is_a_directory(tmp_path: Path) -> None:

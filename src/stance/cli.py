@@ -81,6 +81,14 @@ def analyze(
         Path | None,
         typer.Option("--html", help="Write a self-contained HTML report to this file."),
     ] = None,
+    annotated_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--annotated",
+            help="Write the input video with the overlay (skeleton, pelvis line, drop, shift, "
+            "phase) as an H.264 MP4 to this file.",
+        ),
+    ] = None,
     mirrored: Annotated[
         bool,
         typer.Option(
@@ -143,6 +151,12 @@ def analyze(
     for flag, out in (("--json", json_path), ("--csv", csv_path), ("--html", html_path)):
         if out is not None and out.is_dir():
             raise _fail(BadInputError(f"{flag} {out} is a directory: give a file name."))
+    if annotated_path is not None:
+        from stance.annotate import target_problem
+
+        problem = target_problem(annotated_path)
+        if problem is not None:
+            raise _fail(BadInputError(problem))
     try:
         analysis = _run_with_progress(path, settings, quiet=quiet)
     except StanceError as err:
@@ -163,6 +177,12 @@ def analyze(
 
         write_html(analysis, html_path)
         console.print(f"[dim]HTML report written to {html_path}[/]")
+    if annotated_path is not None:
+        try:
+            _write_annotated_with_progress(analysis, annotated_path, quiet=quiet)
+        except StanceError as err:
+            raise _fail(err) from None
+        console.print(f"[dim]Annotated video written to {annotated_path}[/]")
     if analysis.verdict.outcome == "cannot_tell":
         raise typer.Exit(NoValidTestError.exit_code)
 
@@ -188,6 +208,29 @@ def _run_with_progress(path: Path, settings: Settings, *, quiet: bool) -> Analys
             bar.update(task, completed=done, total=max(total, done))
 
         return run_analysis(path, settings=settings, progress=progress)
+
+
+def _write_annotated_with_progress(analysis: Analysis, path: Path, *, quiet: bool) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from stance.annotate import write_annotated
+
+    show = not quiet and sys.stderr.isatty()
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not show,
+        console=_stderr(),
+    ) as bar:
+        task = bar.add_task(f"Writing {path.name}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        write_annotated(analysis, path, progress=progress)
 
 
 @models_app.command("list")
@@ -310,6 +353,14 @@ def batch(
             "needs the 'cluster' extra and the same paths on every worker.",
         ),
     ] = None,
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Also an HTML report per clip (OUT/clips/*.html) and OUT/index.html, "
+            "a summary page linking them.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Analyse many clips in parallel into OUT/clips/*.json plus OUT/summary.csv and .json.
@@ -361,6 +412,7 @@ def batch(
                 resume=resume,
                 cluster=cluster,
                 progress=progress,
+                html=html,
             )
         except StanceError as err:
             raise _fail(err) from None
@@ -370,7 +422,8 @@ def batch(
     state = "Interrupted" if result.interrupted else "Done"
     Console(stderr=True).print(
         f"{state}: {c['ok']} ok, {c['cannot_tell']} cannot tell, {c['error']} failed "
-        f"({c['resumed']} resumed). Summary: {out / 'summary.csv'}",
+        f"({c['resumed']} resumed). Summary: {out / 'summary.csv'}"
+        + (f", {out / 'index.html'}" if html else ""),
         highlight=False,
         soft_wrap=True,
     )

@@ -3,8 +3,9 @@
 One file, no external requests: images are embedded as base64 PNG, CSS is inline and there
 is no script. It shows the verdict in plain words, the key frame of each trial (the frame of
 largest pelvic drop in the settled hold, re-decoded from the video, with the skeleton, the
-hip line and the drop drawn on it), a timeline of drop, shift and lean, the numbers with
-units, the quality notes, the exercises for a weak side and the not-a-diagnosis note.
+measured and the quiet-stance pelvis lines and the drop drawn on it by `stance.overlay`), a
+timeline of drop, shift and lean, the numbers with units, the quality notes, the exercises
+for a weak side and the not-a-diagnosis note.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from stance import overlay
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
 from stance.atomic import write_atomic
 from stance.pipeline import Analysis
@@ -24,28 +26,10 @@ from stance.report import finding_sentence, summary_line, to_dict
 from stance.report_csv import frame_table, settled_indices, trial_start_index
 from stance.segment import LEFT_UP, RIGHT_UP
 from stance.source import iter_frames
-from stance.track import LM, Side
+from stance.track import Side
 
 KEY_FRAME_WIDTH = 420
 """Width of the embedded key frames in pixels."""
-
-_BONES = (
-    (LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER),
-    (LM.LEFT_SHOULDER, LM.LEFT_ELBOW),
-    (LM.LEFT_ELBOW, LM.LEFT_WRIST),
-    (LM.RIGHT_SHOULDER, LM.RIGHT_ELBOW),
-    (LM.RIGHT_ELBOW, LM.RIGHT_WRIST),
-    (LM.LEFT_SHOULDER, LM.LEFT_HIP),
-    (LM.RIGHT_SHOULDER, LM.RIGHT_HIP),
-    (LM.LEFT_HIP, LM.LEFT_KNEE),
-    (LM.LEFT_KNEE, LM.LEFT_ANKLE),
-    (LM.LEFT_ANKLE, LM.LEFT_HEEL),
-    (LM.LEFT_HEEL, LM.LEFT_FOOT_INDEX),
-    (LM.RIGHT_HIP, LM.RIGHT_KNEE),
-    (LM.RIGHT_KNEE, LM.RIGHT_ANKLE),
-    (LM.RIGHT_ANKLE, LM.RIGHT_HEEL),
-    (LM.RIGHT_HEEL, LM.RIGHT_FOOT_INDEX),
-)
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
@@ -100,53 +84,33 @@ def decode_frames(a: Analysis, times_s: list[float]) -> list[np.ndarray | None]:
     return [img for _, img in best]
 
 
-def _baseline_hip_angle(a: Analysis, i0: int, i1: int) -> float | None:
-    v = a.track.point(LM.LEFT_HIP)[i0:i1] - a.track.point(LM.RIGHT_HIP)[i0:i1]
-    v = v[np.all(np.isfinite(v), axis=-1)]
-    if not v.shape[0]:
-        return None
-    med = np.median(v, axis=0)
-    return float(np.arctan2(med[1], med[0]))
-
-
 def draw_key_frame(a: Analysis, image: np.ndarray, trial: int, index: int) -> bytes:
-    """The frame with skeleton, hip line, baseline hip line and drop angle, as PNG bytes."""
+    """The frame with the skeleton, the measured pelvis line (coloured by drop), the
+    quiet-stance pelvis line (green) and the drop, as PNG bytes."""
     import cv2
 
     m = a.measurements.trials[trial]
     img = image.copy()
     h, w = img.shape[:2]
-    s = max(1, round(max(h, w) / 500))
+    s = overlay.scale_for(img.shape)
     xy = a.track.xy[index]
-
-    def pt(i: int) -> tuple[int, int] | None:
-        p = xy[i]
-        return (round(float(p[0])), round(float(p[1]))) if np.all(np.isfinite(p)) else None
-
-    for i, j in _BONES:
-        p, q = pt(i), pt(j)
-        if p is not None and q is not None:
-            cv2.line(img, p, q, (255, 255, 255), 2 * s, cv2.LINE_AA)
-    for i in {i for bone in _BONES for i in bone}:
-        p = pt(i)
-        if p is not None:
-            cv2.circle(img, p, 3 * s, (0, 200, 255), -1, cv2.LINE_AA)
-    lh, rh = pt(LM.LEFT_HIP), pt(LM.RIGHT_HIP)
-    drop = m.series.drop_deg[index - trial_start_index(m)]
-    if lh is not None and rh is not None:
-        mid = np.add(lh, rh) / 2.0
-        half = 0.9 * float(np.hypot(lh[0] - rh[0], lh[1] - rh[1]))
-        b = m.trial.baseline
-        ang = None if b is None else _baseline_hip_angle(a, b.i0, b.i1)
-        if ang is not None:  # the hip line of the quiet stance, through today's hip centre
-            d = half * np.array([np.cos(ang), np.sin(ang)])
-            p0, p1 = tuple(np.round(mid - d).astype(int)), tuple(np.round(mid + d).astype(int))
-            cv2.line(img, p0, p1, (0, 220, 0), 2 * s, cv2.LINE_AA)
-        cv2.line(img, lh, rh, (40, 40, 230), 3 * s, cv2.LINE_AA)
+    overlay.draw_skeleton(img, xy, s)
+    drop = float(m.series.drop_deg[index - trial_start_index(m)])
+    b = m.trial.baseline
+    quiet = float("nan") if b is None else overlay.hip_angle_deg(a.track.xy[b.i0 : b.i1])
+    if np.isfinite(quiet) and np.isfinite(drop):
+        angle = overlay.pelvis_angle_deg(quiet, overlay.tilt_change_deg(drop, m.trial.lifted), 0.0)
+        colour = overlay.drop_colour(drop, a.settings.thresholds.drop_deg)
+        overlay.draw_pelvis(img, xy, s=s, angle_deg=angle, colour=colour, quiet_angle_deg=quiet)
+    else:  # no drop value: the hip-landmark line in grey
+        angle = overlay.hip_angle_deg(xy)
+        overlay.draw_pelvis(img, xy, s=s, angle_deg=angle, colour=overlay.GREY)
+    ends = overlay.pelvis_endpoints(xy, angle)
+    if ends is not None:
         label = f"drop {drop:+.1f} deg" if np.isfinite(drop) else "drop n/a"
+        mid, half = ends.mean(axis=0), float(np.hypot(*(ends[1] - ends[0]))) / 2
         org = (int(mid[0] - 4 * half / 3), int(mid[1] + 28 * s))
-        for colour, thick in (((0, 0, 0), 5 * s), ((255, 255, 255), 2 * s)):
-            cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, 0.7 * s, colour, thick)
+        overlay.put_text(img, label, org, s=s)
     scale = KEY_FRAME_WIDTH / w
     if scale < 1:
         img = cv2.resize(img, (KEY_FRAME_WIDTH, round(h * scale)), interpolation=cv2.INTER_AREA)
@@ -245,10 +209,14 @@ def to_html(a: Analysis) -> str:
         parts.append("<h2>Key frames</h2><div class=frames>")
         for k, (i, img) in enumerate(zip(frames, images, strict=True)):
             t = a.measurements.trials[k].trial
+            th = a.settings.thresholds.drop_deg
             cap = (
                 f"{t.lifted.caps} foot up, standing on the {t.stance.value} leg, at "
-                f"{a.track.t_s[i]:.2f} s (largest drop of the settled hold). Red: hip line; "
-                "green: hip line of the quiet stance before the lift."
+                f"{a.track.t_s[i]:.2f} s (largest drop of the settled hold). Thick line: the "
+                "pelvis as measured (the quiet-stance hip line turned by the measured drop; "
+                "green below "
+                f"{th / 2:g} deg, amber below {th:g} deg, red from {th:g} deg); thin green: "
+                "the hip line of the quiet stance before the lift."
             )
             if img is None:
                 parts.append(
