@@ -18,7 +18,6 @@ from stance.annotate import (
     annotated_frames,
     interpolate,
     nearest_index,
-    target_problem,
     write_annotated,
 )
 from stance.judge import Thresholds
@@ -333,6 +332,11 @@ def test_a_failed_write_leaves_nothing(
 
 
 def test_target_problem(tmp_path: Path) -> None:
+    from stance.video_writer import mp4_target_problem
+
+    def target_problem(p: Path) -> str | None:
+        return mp4_target_problem(p, "--annotated")
+
     assert target_problem(tmp_path / "a.mp4") is None
     assert target_problem(tmp_path / "A.MP4") is None
     assert "does not exist" in (target_problem(tmp_path / "no" / "a.mp4") or "")

@@ -15,10 +15,11 @@ import pytest
 
 
 def need_xvfb() -> None:
-    """Skip the test where Xvfb or xwd is missing (.ci/run installs them where it can)."""
-    for tool in ("Xvfb", "xwd"):
+    """Skip the test where Xvfb, xwd or xdotool is missing (.ci/run installs them where it
+    can)."""
+    for tool in ("Xvfb", "xwd", "xdotool"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (apt-get install xvfb x11-apps)")
+            pytest.skip(f"{tool} is not installed (apt-get install xvfb x11-apps xdotool)")
 
 
 @contextmanager

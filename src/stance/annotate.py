@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from stance.report_csv import frame_table
 from stance.segment import BOTH_DOWN, LEFT_UP, RIGHT_UP, UNKNOWN
 from stance.source import Frame, iter_frames
 from stance.track import Side
-from stance.videotools import run_ffmpeg
+from stance.video_writer import H264Writer, retime
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +39,6 @@ PHASE_LABELS = {BOTH_DOWN: "double stance", LEFT_UP: "LEFT foot up", RIGHT_UP: "
 
 _HUD_WIDEST = ("RIGHT foot up", "drop +10.0 deg", "shift 100% to stance", "100.00 s")
 """The widest HUD lines: the text size is fitted to them, so it stays the same all clip long."""
-
-CRF = 23
-"""x264 quality (0-51, lower is better; 23 is ffmpeg's default)."""
-
-_X264 = ["-preset", "veryfast", "-crf", str(CRF), "-movflags", "+faststart"]
 
 
 def max_gap_s(t_s: np.ndarray) -> float:
@@ -192,28 +186,6 @@ def annotated_frames(a: Analysis) -> Iterator[Frame]:
         frames.close()
 
 
-def _even(img: np.ndarray) -> np.ndarray:
-    """``img`` padded by one replicated row/column where its height/width is odd."""
-    h, w = img.shape[:2]
-    if h % 2 == 0 and w % 2 == 0:
-        return img
-    return np.pad(img, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-
-
-def target_problem(path: Path) -> str | None:
-    """Why ``path`` cannot take the annotated video (one line), or None if it can."""
-    if path.suffix.lower() != ".mp4":
-        return f"--annotated {path}: the annotated video is an MP4: give a name ending in .mp4."
-    if path.is_dir():
-        return f"--annotated {path} is a directory: give a file name ending in .mp4."
-    parent = path.parent
-    if not parent.is_dir():
-        return f"--annotated {path}: the directory {parent} does not exist."
-    if not os.access(parent, os.W_OK):
-        return f"--annotated {path}: the directory {parent} is not writable."
-    return None
-
-
 def write_annotated(
     a: Analysis, path: Path, progress: Callable[[int, int], None] | None = None
 ) -> None:
@@ -225,44 +197,22 @@ def write_annotated(
         BadInputError: the input can no longer be decoded (e.g. truncated).
         FfmpegError, OSError: encoding failed; nothing is left at ``path``.
     """
-    import imageio_ffmpeg
-
     info = a.video
     fps0 = info.fps_nominal  # for MP4 the average rate: claimed frames / duration
     expected = max(info.n_frames, 1)
     path = Path(path)
     n, t_first, t_last = 0, 0.0, 0.0
     with atomic_path(path, suffix=".mp4") as tmp:
-        writer = None
-        try:
+        with H264Writer(tmp, fps0) as writer:
             for f in annotated_frames(a):
-                img = _even(f.image)
-                if writer is None:
-                    h, w = img.shape[:2]
-                    writer = imageio_ffmpeg.write_frames(
-                        str(tmp),
-                        (w, h),
-                        pix_fmt_in="bgr24",
-                        pix_fmt_out="yuv420p",
-                        fps=fps0,
-                        codec="libx264",
-                        quality=None,
-                        macro_block_size=1,
-                        ffmpeg_log_level="error",
-                        output_params=_X264,
-                    )
-                    writer.send(None)
-                    t_first = f.t_s
-                writer.send(np.ascontiguousarray(img))
+                writer.write(f.image)
+                t_first = f.t_s if n == 0 else t_first
                 n, t_last = n + 1, f.t_s
                 if progress is not None:
                     progress(n, max(expected, n))
-        finally:
-            if writer is not None:
-                writer.close()
         fps = n / _duration_s(a, n, t_first, t_last)
         if abs(fps / fps0 - 1.0) > 1e-6:
-            _retime(tmp, fps0 / fps)
+            retime(tmp, fps0 / fps)
     log.info("annotated video: %d frames at %.3f fps -> %s", n, fps, path)
 
 
@@ -274,22 +224,3 @@ def _duration_s(a: Analysis, n: int, t_first: float, t_last: float) -> float:
     if n > 1 and t_last > t_first:
         return (t_last - t_first) * n / (n - 1)
     return n / a.video.fps_nominal
-
-
-def _retime(video: Path, scale: float) -> None:
-    """Multiply every timestamp of the MP4 ``video`` by ``scale`` in place (stream copy)."""
-    retimed = video.with_name(video.name + ".retimed.mp4")
-    k = f"{scale:.12g}"
-    try:
-        run_ffmpeg(
-            [
-                "-i", str(video),
-                "-c", "copy",
-                "-bsf:v", f"setts=pts=PTS*{k}:dts=DTS*{k}:duration=DURATION*{k}",
-                "-movflags", "+faststart",
-                str(retimed),
-            ]
-        )  # fmt: skip
-        retimed.replace(video)
-    finally:
-        retimed.unlink(missing_ok=True)

@@ -10,17 +10,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stance.cli_common import (
+    ReportPaths,
+    fail,
+    frames_progress,
+    make_settings,
+    stderr_console,
+    write_reports,
+)
+from stance.cli_live import live
 from stance.errors import BadInputError, NoValidTestError, StanceError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from stance.pipeline import Analysis, Settings
 
 app = typer.Typer(
@@ -34,19 +40,6 @@ models_app = typer.Typer(help="List, fetch and verify the pose models.", no_args
 app.add_typer(models_app, name="models")
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_videos" / "sample_right_weak.mp4"
-
-
-def _stderr() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _fail(err: StanceError) -> typer.Exit:
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[bold red]Error:[/] {err}", highlight=False, soft_wrap=True)
-    return typer.Exit(err.exit_code)
 
 
 @app.callback()
@@ -133,104 +126,33 @@ def analyze(
     """
     from rich.console import Console
 
-    from stance.pipeline import ESTIMATORS, Settings
-
     console = Console()
     path = path if path is not None else SAMPLE
-    settings = Settings(model=model, mirrored=mirrored, age=age)
-    if max_fps is not None:
-        settings = replace(settings, max_fps=max_fps or None)
-    if estimator is not None:
-        if estimator not in ESTIMATORS:
-            raise _fail(BadInputError(f"--estimator must be one of: {', '.join(ESTIMATORS)}."))
-        settings = replace(settings, estimator=estimator)
-    given = {"drop_deg": drop_threshold, "lean_deg": lean_threshold}
-    overrides = {k: v for k, v in given.items() if v is not None}
-    if overrides:
-        settings = replace(settings, thresholds=replace(settings.thresholds, **overrides))
-    for flag, out in (("--json", json_path), ("--csv", csv_path), ("--html", html_path)):
-        if out is not None and out.is_dir():
-            raise _fail(BadInputError(f"{flag} {out} is a directory: give a file name."))
-    if annotated_path is not None:
-        from stance.annotate import target_problem
-
-        problem = target_problem(annotated_path)
-        if problem is not None:
-            raise _fail(BadInputError(problem))
+    reports = ReportPaths(json=json_path, csv=csv_path, html=html_path, annotated=annotated_path)
     try:
+        settings = make_settings(
+            model=model,
+            mirrored=mirrored,
+            age=age,
+            estimator=estimator,
+            max_fps=max_fps,
+            drop_threshold=drop_threshold,
+            lean_threshold=lean_threshold,
+        )
+        reports.check()
         analysis = _run_with_progress(path, settings, quiet=quiet)
+        write_reports(analysis, reports, console, quiet=quiet)
     except StanceError as err:
-        raise _fail(err) from None
-    from stance.report import render, to_dict, write_json_atomic
-
-    render(analysis, console)
-    if json_path is not None:
-        write_json_atomic(to_dict(analysis), json_path)
-        console.print(f"[dim]JSON written to {json_path}[/]")
-    if csv_path is not None:
-        from stance.report_csv import write_csv
-
-        write_csv(analysis, csv_path)
-        console.print(f"[dim]CSV written to {csv_path}[/]")
-    if html_path is not None:
-        from stance.report_html import write_html
-
-        write_html(analysis, html_path)
-        console.print(f"[dim]HTML report written to {html_path}[/]")
-    if annotated_path is not None:
-        try:
-            _write_annotated_with_progress(analysis, annotated_path, quiet=quiet)
-        except StanceError as err:
-            raise _fail(err) from None
-        console.print(f"[dim]Annotated video written to {annotated_path}[/]")
+        raise fail(err) from None
     if analysis.verdict.outcome == "cannot_tell":
         raise typer.Exit(NoValidTestError.exit_code)
 
 
 def _run_with_progress(path: Path, settings: Settings, *, quiet: bool) -> Analysis:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from stance.pipeline import analyze as run_analysis
 
-    show = not quiet and sys.stderr.isatty()
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} frames"),
-        TimeRemainingColumn(),
-        transient=True,
-        disable=not show,
-        console=_stderr(),
-    ) as bar:
-        task = bar.add_task(f"Analysing {path.name}", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=max(total, done))
-
+    with frames_progress(f"Analysing {path.name}", quiet=quiet) as progress:
         return run_analysis(path, settings=settings, progress=progress)
-
-
-def _write_annotated_with_progress(analysis: Analysis, path: Path, *, quiet: bool) -> None:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from stance.annotate import write_annotated
-
-    show = not quiet and sys.stderr.isatty()
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} frames"),
-        TimeRemainingColumn(),
-        transient=True,
-        disable=not show,
-        console=_stderr(),
-    ) as bar:
-        task = bar.add_task(f"Writing {path.name}", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=max(total, done))
-
-        write_annotated(analysis, path, progress=progress)
 
 
 @models_app.command("list")
@@ -244,7 +166,7 @@ def models_list() -> None:
     try:
         default, specs = load_manifest()
     except StanceError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     table = Table(title=f"Pose models (cache: {cache_dir()})", title_justify="left")
     for col in ("name", "kind", "state", "description"):
         table.add_column(col)
@@ -278,7 +200,7 @@ def models_fetch(
                 raise BadInputError(f"Unknown model {key!r}. Known: {', '.join(specs)}.")
             path = fetch(specs[key], force=force)
     except StanceError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     Console().print(f"Model ready: {path}")
 
 
@@ -301,7 +223,7 @@ def models_verify(
             return
         _, specs = load_manifest()
     except StanceError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     bad = 0
     present = 0
     for spec in specs.values():
@@ -315,6 +237,9 @@ def models_verify(
         console.print("No model in the cache yet: run `stance models fetch`.")
     if bad:
         raise typer.Exit(4)
+
+
+app.command()(live)
 
 
 @app.command()
@@ -335,7 +260,11 @@ def batch(
     ] = False,
     max_fps: Annotated[
         float | None,
-        typer.Option("--max-fps", min=1.0, help="Analyse at most this many frames per second."),
+        typer.Option(
+            "--max-fps",
+            min=0.0,
+            help="Analyse at most this many frames per second (default 10; 0 = every frame).",
+        ),
     ] = None,
     estimator: Annotated[
         str | None,
@@ -378,15 +307,13 @@ def batch(
     )
 
     from stance.batch import run_batch
-    from stance.pipeline import ESTIMATORS, Settings
 
-    settings = Settings(mirrored=mirrored, max_fps=max_fps)
-    if estimator is not None:
-        if estimator not in ESTIMATORS:
-            raise _fail(BadInputError(f"--estimator must be one of: {', '.join(ESTIMATORS)}."))
-        settings = replace(settings, estimator=estimator)
+    try:
+        settings = make_settings(mirrored=mirrored, max_fps=max_fps, estimator=estimator)
+    except StanceError as err:
+        raise fail(err) from None
     if out.exists() and not out.is_dir():
-        raise _fail(BadInputError(f"--out {out} is a file: give a directory."))
+        raise fail(BadInputError(f"--out {out} is a file: give a directory."))
     show = not quiet and sys.stderr.isatty()
     with Progress(
         TextColumn("Analysing clips"),
@@ -396,7 +323,7 @@ def batch(
         TimeRemainingColumn(),
         transient=True,
         disable=not show,
-        console=_stderr(),
+        console=stderr_console(),
     ) as bar:
         task = bar.add_task("batch", total=None, failed=0)
 
@@ -415,7 +342,7 @@ def batch(
                 html=html,
             )
         except StanceError as err:
-            raise _fail(err) from None
+            raise fail(err) from None
         except KeyboardInterrupt:  # before any clip started: nothing to summarise
             raise typer.Exit(130) from None
     c = result.counts

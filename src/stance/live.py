@@ -230,15 +230,15 @@ class _DisplayLog:
     t_start: float
     shown: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
-    _analysed: list[float] = field(default_factory=list)
-    _count: int = 0
+    _counts: list[tuple[float, int]] = field(default_factory=list)
 
-    def analysed_at(self, count: int, now: float) -> list[float]:
-        """Times at which the analysed-frame count was seen to grow (for a rate)."""
-        if count > self._count:
-            self._analysed.extend([now] * (count - self._count))
-            self._count = count
-        return self._analysed
+    def analysed_rate(self, count: int, now: float, span_s: float = 2.0) -> float:
+        """Analysed frames per second over the last ``span_s`` seconds (``count`` so far)."""
+        self._counts.append((now, count))
+        while len(self._counts) > 2 and now - self._counts[0][0] > span_s:
+            self._counts.pop(0)
+        (t0, c0), (t1, c1) = self._counts[0], self._counts[-1]
+        return (c1 - c0) / (t1 - t0) if t1 > t0 else math.nan
 
     def stats(self, duration: float, read: int, analysed: int) -> LiveStats:
         lat = np.asarray(self.latencies) if self.latencies else np.full(1, np.nan)
@@ -272,6 +272,7 @@ class LiveRunner:
         self._analysed = 0
         self._source_done = threading.Event()
         self._fresh = threading.Event()  # a new frame or a new pose result
+        self._span = (0.0, 0.0)  # timestamps of the first and last frame read (s)
         self._error: BaseException | None = None
         self.video: VideoInfo | None = None
         self._frames, self.fps = self._open_source()
@@ -291,6 +292,7 @@ class LiveRunner:
                 if self._stop.is_set():
                     break
                 cap = Captured(f, time.perf_counter())
+                self._span = (f.t_s if self._read == 0 else self._span[0], f.t_s)
                 if recorder is not None:
                     recorder.write(f.image)
                 self._read += 1
@@ -375,9 +377,10 @@ class LiveRunner:
         finally:
             self._stop.set()
             session.close()
-            for w in (recorder, out):
-                if w is not None:
-                    w.close() if ok else w.abort()
+            if out is not None:
+                out.close() if ok else out.abort()
+            if recorder is not None:
+                recorder.close(real_fps=self._camera_fps()) if ok else recorder.abort()
             if show is not None:
                 show.close()
         return LiveResult(
@@ -429,7 +432,7 @@ class LiveRunner:
                 log_.shown.append(now)
             info = ViewInfo(
                 display_fps=_rate(log_.shown),
-                pose_fps=_rate(log_.analysed_at(self._analysed, now)),
+                pose_fps=log_.analysed_rate(self._analysed, now),
                 latency_ms=log_.latencies[-1] if log_.latencies else math.nan,
                 paused=self._paused,
             )
@@ -442,6 +445,12 @@ class LiveRunner:
             if state is not None and state.status.step is Step.DONE:
                 break
         return image
+
+    def _camera_fps(self) -> float | None:
+        """A camera's measured frame rate over the session (None for a file source)."""
+        if self.opt.source is not None or self._read < 2 or self._span[1] <= self._span[0]:
+            return None
+        return (self._read - 1) / (self._span[1] - self._span[0])
 
     def _frame_size(self) -> tuple[int, int]:
         if self.video is not None:
@@ -479,10 +488,10 @@ class LiveRunner:
     ) -> Analysis:
         raw, judged = finished
         o = self.opt
-        if o.record is not None:
-            path, mirrored = o.record, False
-        elif o.source is not None:
+        if o.source is not None:
             path, mirrored = o.source, o.source_mirrored
+        elif o.record is not None:
+            path, mirrored = o.record, False
         else:
             path, mirrored = Path(f"camera-{o.camera}"), False
         w, h = session.frame_size
@@ -490,9 +499,9 @@ class LiveRunner:
             path=str(path),
             width=w,
             height=h,
-            fps_nominal=self.fps,
+            fps_nominal=self._camera_fps() or self.fps,
             n_frames=self._read,
-            duration_s=self._read / self.fps,
+            duration_s=self._read / (self._camera_fps() or self.fps),
             rotation_deg=0,
             codec="camera",
         )

@@ -143,7 +143,7 @@ def _readout(
     elif math.isfinite(r.tilt_change_deg):
         drop = f"pelvis tilt {abs(r.tilt_change_deg):.1f} deg"
     else:
-        drop = "pelvis: not measured"
+        drop = "pelvis: measured after a quiet stance"
     lean = "trunk lean n/a"
     if math.isfinite(r.lean_deg):
         toward = "LEFT" if r.lean_deg > 0 else "RIGHT"

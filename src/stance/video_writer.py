@@ -20,10 +20,10 @@ CRF = 23
 
 def mp4_target_problem(path: Path, option: str) -> str | None:
     """Why ``path`` cannot take an MP4 written for ``option`` (one line), or None if it can."""
-    if path.suffix.lower() != ".mp4":
-        return f"{option} {path}: the video is an MP4: give a file name ending in .mp4."
     if path.is_dir():
         return f"{option} {path} is a directory: give a file name ending in .mp4."
+    if path.suffix.lower() != ".mp4":
+        return f"{option} {path}: the video is an MP4: give a file name ending in .mp4."
     parent = path.parent
     if not parent.is_dir():
         return f"{option} {path}: the directory {parent} does not exist."
@@ -88,14 +88,20 @@ class H264Writer:
         )
         self._writer.send(None)
 
-    def close(self) -> None:
-        """Finish the file and move it into place (nothing is written if no frame came)."""
+    def close(self, real_fps: float | None = None) -> None:
+        """Finish the file and move it into place (nothing is written if no frame came).
+
+        ``real_fps``: the rate the frames really came at (a camera's measured rate), when it
+        differs from the ``fps`` the file was opened with; the timestamps are rescaled to it.
+        """
         if self._writer is None:
             return
         writer, self._writer = self._writer, None
         assert self._tmp is not None
         try:
             writer.close()
+            if real_fps is not None and real_fps > 0 and abs(self.fps / real_fps - 1) > 1e-6:
+                retime(self._tmp, self.fps / real_fps)
             self._tmp.chmod(0o644)
             os.replace(self._tmp, self.path)
         finally:
@@ -119,3 +125,24 @@ class H264Writer:
             self.close()
         else:
             self.abort()
+
+
+def retime(video: Path, scale: float) -> None:
+    """Multiply every timestamp of the MP4 ``video`` by ``scale`` in place (stream copy)."""
+    from stance.videotools import run_ffmpeg
+
+    retimed = video.with_name(video.name + ".retimed.mp4")
+    k = f"{scale:.12g}"
+    try:
+        run_ffmpeg(
+            [
+                "-i", str(video),
+                "-c", "copy",
+                "-bsf:v", f"setts=pts=PTS*{k}:dts=DTS*{k}:duration=DURATION*{k}",
+                "-movflags", "+faststart",
+                str(retimed),
+            ]
+        )  # fmt: skip
+        retimed.replace(video)
+    finally:
+        retimed.unlink(missing_ok=True)

@@ -1,0 +1,156 @@
+"""What the `stance` commands share: error output, settings from options, the report files.
+
+Heavy libraries are imported inside the functions, so `stance --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from stance.errors import BadInputError, StanceError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from stance.pipeline import Analysis, Settings
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def fail(err: StanceError) -> typer.Exit:
+    """Print ``err`` as one line on stderr; the `typer.Exit` to raise with its exit code."""
+    stderr_console().print(f"[bold red]Error:[/] {err}", highlight=False, soft_wrap=True)
+    return typer.Exit(err.exit_code)
+
+
+def make_settings(
+    *,
+    model: str | None = None,
+    mirrored: bool = False,
+    age: int | None = None,
+    estimator: str | None = None,
+    max_fps: float | None = None,
+    drop_threshold: float | None = None,
+    lean_threshold: float | None = None,
+) -> Settings:
+    """`Settings` from command-line options (None = the default). ``max_fps`` 0 = every frame.
+
+    Raises:
+        BadInputError: an unknown estimator.
+    """
+    from stance.pipeline import ESTIMATORS, Settings
+
+    settings = Settings(model=model, mirrored=mirrored, age=age)
+    if max_fps is not None:
+        settings = replace(settings, max_fps=max_fps or None)
+    if estimator is not None:
+        if estimator not in ESTIMATORS:
+            raise BadInputError(f"--estimator must be one of: {', '.join(ESTIMATORS)}.")
+        settings = replace(settings, estimator=estimator)
+    given = {"drop_deg": drop_threshold, "lean_deg": lean_threshold}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if overrides:
+        settings = replace(settings, thresholds=replace(settings.thresholds, **overrides))
+    return settings
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where to write the reports of one analysis (None = not asked)."""
+
+    json: Path | None = None
+    csv: Path | None = None
+    html: Path | None = None
+    annotated: Path | None = None
+
+    @property
+    def need_video(self) -> list[str]:
+        """The options whose output re-decodes the analysed video."""
+        return [o for o, p in (("--html", self.html), ("--annotated", self.annotated)) if p]
+
+    def check(self) -> None:
+        """Refuse unusable targets before any work is done.
+
+        Raises:
+            BadInputError: a target is a directory, or the annotated video is not an .mp4.
+        """
+        from stance.video_writer import mp4_target_problem
+
+        for flag, out in (("--json", self.json), ("--csv", self.csv), ("--html", self.html)):
+            if out is not None and out.is_dir():
+                raise BadInputError(f"{flag} {out} is a directory: give a file name.")
+        if self.annotated is not None:
+            problem = mp4_target_problem(self.annotated, "--annotated")
+            if problem is not None:
+                raise BadInputError(problem)
+
+
+def write_reports(
+    analysis: Analysis,
+    paths: ReportPaths,
+    console: Console,
+    *,
+    quiet: bool,
+    extra_json: dict[str, Any] | None = None,
+) -> None:
+    """Print the terminal report, then write every asked-for file (each atomically).
+
+    ``extra_json`` is merged into the JSON document (e.g. the live session's holds).
+    """
+    from stance.report import render, to_dict, write_json_atomic
+
+    render(analysis, console)
+    if paths.json is not None:
+        write_json_atomic({**to_dict(analysis), **(extra_json or {})}, paths.json)
+        console.print(f"[dim]JSON written to {paths.json}[/]")
+    if paths.csv is not None:
+        from stance.report_csv import write_csv
+
+        write_csv(analysis, paths.csv)
+        console.print(f"[dim]CSV written to {paths.csv}[/]")
+    if paths.html is not None:
+        from stance.report_html import write_html
+
+        write_html(analysis, paths.html)
+        console.print(f"[dim]HTML report written to {paths.html}[/]")
+    if paths.annotated is not None:
+        from stance.annotate import write_annotated
+
+        with frames_progress(f"Writing {paths.annotated.name}", quiet=quiet) as progress:
+            write_annotated(analysis, paths.annotated, progress=progress)
+        console.print(f"[dim]Annotated video written to {paths.annotated}[/]")
+
+
+@contextmanager
+def frames_progress(description: str, *, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (hidden with -q or off a terminal); yields the
+    ``progress(done, total)`` callback that moves it."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    show = not quiet and sys.stderr.isatty()
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not show,
+        console=stderr_console(),
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        yield progress
