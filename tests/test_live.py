@@ -19,7 +19,7 @@ from stance.cli import app
 from stance.live import Latest, paced
 from stance.live_view import ViewInfo, render, wrap
 from stance.source import Frame
-from xwd import screenshot, xvfb
+from xwd import need_opencv_window, screenshot, xvfb
 
 runner = CliRunner()
 
@@ -149,6 +149,7 @@ def test_live_on_tree_pose_completes_the_right_side(tmp_path: Path) -> None:
 
 def test_live_window_under_xvfb_shows_a_readable_overlay(tmp_path: Path) -> None:
     with xvfb() as display:
+        need_opencv_window(display)
         env = {**os.environ, "DISPLAY": display}
         env.pop("WAYLAND_DISPLAY", None)
         js = tmp_path / "w.json"

@@ -50,6 +50,23 @@ def xvfb(width: int = 1280, height: int = 960) -> Iterator[str]:
     pytest.skip("could not start Xvfb on any display :120-:159")
 
 
+def need_opencv_window(display: str) -> None:
+    """Skip where OpenCV's GUI backend cannot open a window on ``display`` at all (missing
+    system libraries for its Qt); the product itself is what the calling test then checks."""
+    import sys
+
+    probe = (
+        "import cv2, numpy as np; cv2.namedWindow('probe'); "
+        "cv2.imshow('probe', np.zeros((20, 20, 3), np.uint8)); cv2.waitKey(50)"
+    )
+    env = {**os.environ, "DISPLAY": display}
+    p = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+    if p.returncode != 0:
+        pytest.skip(f"OpenCV cannot open a window under Xvfb here: {p.stderr[-300:]}")
+
+
 def screenshot(display: str) -> np.ndarray:
     """The whole screen of ``display`` as (H, W, 3) uint8 BGR."""
     raw = subprocess.run(
