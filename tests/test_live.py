@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -147,7 +148,10 @@ def test_live_on_tree_pose_completes_the_right_side(tmp_path: Path) -> None:
     assert len(_frames_of(out)) > 100
 
 
-def test_live_window_under_xvfb_shows_a_readable_overlay(tmp_path: Path) -> None:
+def test_live_window_under_xvfb_shows_a_readable_overlay_and_takes_keys(tmp_path: Path) -> None:
+    """A real window: the overlay during the first (LEFT) hold is on screen and readable;
+    space pauses, r restarts (the LEFT hold is forgotten, the RIGHT one is then timed), the
+    result card is shown and q closes it."""
     with xvfb() as display:
         need_opencv_window(display)
         env = {**os.environ, "DISPLAY": display}
@@ -156,7 +160,7 @@ def test_live_window_under_xvfb_shows_a_readable_overlay(tmp_path: Path) -> None
         proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "stance", "live", "--source", str(SAMPLE)),
-                *("--hold", "4", "--json", str(js), "-q"),
+                *("--hold", "3", "--json", str(js), "-q"),
             ],
             env=env,
             cwd=REPO,
@@ -164,43 +168,76 @@ def test_live_window_under_xvfb_shows_a_readable_overlay(tmp_path: Path) -> None
             stderr=subprocess.PIPE,
             text=True,
         )
-        try:
-            shot = None
-            deadline = time.time() + 90
+
+        def wait_for(what: str, found: Callable[[np.ndarray], bool], timeout: float) -> np.ndarray:
+            deadline = time.time() + timeout
             while time.time() < deadline and proc.poll() is None:
-                time.sleep(0.5)
                 img = screenshot(display)
-                if _overlay_found(img):
-                    shot = img
-                    break
-            if shot is None:
-                proc.kill()
-                pytest.fail(f"no overlay seen on the screen; stderr: {proc.communicate()[1]}")
+                if found(img):
+                    return img
+                time.sleep(0.25)
+            proc.kill()
+            pytest.fail(f"{what} not seen on the screen; stderr: {proc.communicate()[1]}")
+
+        def key(k: str) -> None:
+            subprocess.run(
+                ["xdotool", "search", "--name", "stance live", "windowfocus", "--sync", "key", k],
+                env=env,
+                check=True,
+                timeout=20,
+            )
+            time.sleep(0.5)  # the window reads one key per displayed frame (10 fps here)
+
+        try:
+            shot = wait_for("the hold overlay", _overlay_found, 90)
             cv2.imwrite(str(tmp_path / "window.png"), shot)
-            # keys: q ends the session, a second q closes the result card
-            for _ in range(2):
-                subprocess.run(
-                    [
-                        "xdotool",
-                        "search",
-                        "--name",
-                        "stance live",
-                        "windowfocus",
-                        "--sync",
-                        "key",
-                        "q",
-                    ],
-                    env=env,
-                    check=False,
-                    timeout=20,
-                )
-                time.sleep(2.0)
+            key("space")
+            wait_for("the pause card", lambda img: _card_shown(img, banner=True), 10)
+            key("space")
+            key("r")
+            wait_for("the result card", lambda img: _titled(env, "result"), 60)
+            card = screenshot(display)
+            assert _card_shown(card, banner=False)
+            cv2.imwrite(str(tmp_path / "result.png"), card)
+            key("q")
             _, err = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode in (0, 3), err
-    assert js.exists()
+    holds = json.loads(js.read_text())["live"]["holds"]
+    assert [(h["lifted"], h["completed"]) for h in holds] == [("right", True)]
+
+
+def _titled(env: dict[str, str], word: str) -> bool:
+    """A window whose title contains ``word`` exists on the display."""
+    p = subprocess.run(
+        ["xdotool", "search", "--name", word], env=env, capture_output=True, timeout=20
+    )
+    return p.returncode == 0 and bool(p.stdout.strip())
+
+
+def _window(img: np.ndarray) -> np.ndarray:
+    """The window's part of an Xvfb screenshot (the screen around it is black)."""
+    shown = np.argwhere(np.any(img > 0, axis=-1))
+    if shown.shape[0] < 1000:
+        return img[:0, :0]
+    (y0, x0), (y1, x1) = shown.min(axis=0), shown.max(axis=0)
+    return img[y0 : y1 + 1, x0 : x1 + 1]
+
+
+def _card_shown(img: np.ndarray, *, banner: bool) -> bool:
+    """A dark card with white text across the middle of the window; with or without the
+    prompt banner at the top (the pause card keeps it, the result card has none)."""
+    win = _window(img)
+    if win.size == 0:
+        return False
+    h = win.shape[0]
+    mid = win[int(0.45 * h) : int(0.55 * h), int(0.1 * win.shape[1]) : int(0.9 * win.shape[1])]
+    top = win[: max(20, h // 12)]
+    card = np.all(mid <= 110, axis=-1).mean() > 0.5 and np.all(mid >= 235, axis=-1).mean() > 0.01
+    has_banner = np.all(top <= 110, axis=-1).mean() > 0.4
+    return bool(card and has_banner == banner)
 
 
 def _overlay_found(img: np.ndarray) -> bool:
@@ -209,14 +246,12 @@ def _overlay_found(img: np.ndarray) -> bool:
     over the 2-deg threshold) and the prompt banner's white text on a dark panel."""
     from stance import overlay as ov
 
-    shown = np.argwhere(np.any(img > 0, axis=-1))  # the screen outside the window is black
-    if shown.shape[0] < 1000:
+    win = _window(img)
+    if win.size == 0:
         return False
-    (y0, x0), (y1, x1) = shown.min(axis=0), shown.max(axis=0)
-    win = img[y0 : y1 + 1, x0 : x1 + 1]
     orange = np.all(np.abs(win.astype(int) - np.array(ov.ORANGE)) <= 30, axis=-1)
+    red = np.all(np.abs(win.astype(int) - np.array(ov.RED)) <= 30, axis=-1)  # pelvis line
     banner = win[: max(20, win.shape[0] // 12)]
     text = np.all(banner >= 235, axis=-1).mean()
     panel = np.all(banner <= 110, axis=-1).mean()
-    red = np.all(np.abs(win.astype(int) - np.array(ov.RED)) <= 30, axis=-1)  # pelvis line
     return bool(orange.sum() > 50 and red.sum() > 100 and text > 0.03 and panel > 0.4)

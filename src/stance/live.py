@@ -330,8 +330,7 @@ class LiveRunner:
             todo, self._commands = self._commands, []
         for c in todo:
             if c == "restart":
-                session.restart()
-                self._state = None
+                session.restart()  # the overlay is replaced by the next analysed frame
             elif c == "skip":
                 session.protocol.skip()
 
@@ -371,7 +370,7 @@ class LiveRunner:
                     for _ in range(round(RESULT_SHOW_S * self.fps)):
                         out.write(card)
                 elif show is not None:
-                    show.show(card)
+                    show.show(card, title=f"{WINDOW}: result (press q)")
                     show.wait_for_quit()
             ok = True
         finally:
@@ -547,11 +546,7 @@ def _result_lines(a: Analysis | None) -> list[str]:
         return ["Nobody was seen", "Stand 2-3 m from the camera, whole body in view."]
     lines = [summary_line(a.verdict)]
     lines += [finding_sentence(f) for f in a.verdict.findings.values()]
-    return [_short(x) for x in lines] + ["Details in the terminal report."]
-
-
-def _short(text: str, n: int = 90) -> str:
-    return text if len(text) <= n else text[: n - 3] + "..."
+    return [*lines, "Details in the terminal report. Press q to close."]
 
 
 class _Window:
@@ -570,9 +565,11 @@ class _Window:
         cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         self._sized = False
 
-    def show(self, img: np.ndarray) -> None:
+    def show(self, img: np.ndarray, title: str | None = None) -> None:
         import cv2
 
+        if title is not None:
+            cv2.setWindowTitle(WINDOW, title)
         if not self._sized:
             cv2.resizeWindow(WINDOW, img.shape[1], img.shape[0])
             self._sized = True

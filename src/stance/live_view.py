@@ -200,15 +200,20 @@ def wrap(text: str, width: int, *, s: int, size: float) -> list[str]:
 
 
 def _card(img: np.ndarray, lines: Sequence[str], *, s: int) -> None:
-    """A centred dark card: the first line large, the others smaller, wrapped to fit."""
+    """A centred dark card: the first line large, the others smaller, wrapped to fit the
+    width; the fonts shrink until the card fits in 90% of the height."""
     h, w = img.shape[:2]
     inner = int(w * 0.88)
     big, small = 0.9, 0.55
-    head = wrap(lines[0], inner, s=s, size=big) if lines else []
-    body = [part for line in lines[1:] for part in [*wrap(line, inner, s=s, size=small), ""]]
-    h0 = ov.text_size("Ag", s=s, size=big)[1] + 6 * s
-    h1 = ov.text_size("Ag", s=s, size=small)[1] + 4 * s
-    total = len(head) * h0 + len(body) * h1 + 20 * s
+    while True:
+        head = wrap(lines[0], inner, s=s, size=big) if lines else []
+        body = [p for line in lines[1:] for p in [*wrap(line, inner, s=s, size=small), ""]]
+        h0 = ov.text_size("Ag", s=s, size=big)[1] + 6 * s
+        h1 = ov.text_size("Ag", s=s, size=small)[1] + 4 * s
+        total = len(head) * h0 + len(body) * h1 + 20 * s
+        if total <= 0.9 * h or small < 0.3:
+            break
+        big, small = big * 0.85, small * 0.85
     y0 = max(0, (h - total) // 2)
     _panel(img, int(w * 0.03), y0, int(w * 0.97), y0 + total)
     y = y0 + 10 * s

@@ -176,7 +176,14 @@ def summary_line(v: Verdict) -> str:
         return "Both gluteus medius muscles look weak."
     if v.outcome == "none":
         return "No sign of a weak gluteus medius on either side."
-    return f"Cannot tell: {v.reason}"
+    return cannot_tell_line(v.reason)
+
+
+def cannot_tell_line(reason: str) -> str:
+    """A "cannot tell" verdict in one line, from its reason."""
+    if reason.startswith(("Cannot tell", "Only one side")):
+        return reason
+    return f"Cannot tell: {reason}"
 
 
 def _shift_cell(m: TrialMetrics) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from stance import __version__
 from stance.advice import NOT_A_DIAGNOSIS
 from stance.atomic import write_atomic
+from stance.report import cannot_tell_line
 
 INDEX_NAME = "index.html"
 """File name of the index page inside the batch's output directory."""
@@ -72,7 +73,7 @@ def _verdict(row: dict[str, Any], doc: dict[str, Any] | None) -> tuple[str, str]
     if doc is not None:
         words = str(doc["verdict"]["summary"])
     elif side == "cannot_tell":
-        words = f"Cannot tell: {row['reason'] or 'no valid test found'}"
+        words = cannot_tell_line(row["reason"] or "no valid test found")
     else:
         words = str(side)
     cls = {"none": "none", "cannot_tell": "cannot_tell"}.get(side, "weak")
