@@ -7,19 +7,18 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from browser import needs_chromium, screenshot_page
 from conftest import REPO
 from stance.batch import COLUMNS
 from stance.report_index import report_path, to_index_html
 from test_batch import FAST, _popen, _summary, _wait_for, batch
 
-CHROMIUM = Path("/usr/bin/chromium")
 SAMPLES = sorted((REPO / "sample_videos").glob("*.mp4"))
 
 
@@ -201,35 +200,13 @@ def test_index_rows_without_results(tmp_path: Path) -> None:
     assert "interrupted" not in text
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium")
+@needs_chromium
 def test_index_renders_in_headless_chromium(
     html_batch: tuple[list[Path], Path, Any], tmp_path: Path
 ) -> None:
-    import cv2
 
     _inputs, out, _res = html_batch
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            f"--screenshot={shot}",
-            "--window-size=1300,700",
-            (out / "index.html").resolve().as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    img = cv2.imread(str(shot))
+    img = screenshot_page((out / "index.html"), tmp_path, width=1300, height=700)
     assert img is not None and img.shape[:2] == (700, 1300)
     assert float(img.std()) > 10  # not blank
 

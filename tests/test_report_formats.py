@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import SAMPLE
+from browser import needs_chromium, screenshot_page
+from conftest import SAMPLE, footage
 from stance.report import finding_sentence, summary_line, to_dict
 from stance.report_csv import COLUMNS, settled_indices, write_csv
 from stance.report_html import write_html
 from test_cli import stance
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -96,34 +94,39 @@ def test_write_fails_without_a_partial_file(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium")
-def test_html_renders_in_headless_chromium(html_file: Path, tmp_path: Path) -> None:
-    import cv2
+def _colour_share(img: np.ndarray, hex_rgb: str, tol: int = 12) -> float:
+    """Share of the screenshot's pixels within ``tol`` of the colour ``#rrggbb``."""
+    bgr = [int(hex_rgb[i : i + 2], 16) for i in (5, 3, 1)]
+    return float(np.all(np.abs(img.astype(int) - bgr) <= tol, axis=-1).mean())
 
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            f"--screenshot={shot}",
-            "--window-size=1200,2000",
-            html_file.resolve().as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    img = cv2.imread(str(shot))
-    assert img is not None and img.shape[:2] == (2000, 1200)
-    assert float(img.std()) > 10  # not blank
+
+def _check_rendered(img: np.ndarray, *, card_bg: str, shades: tuple[str, ...]) -> None:
+    """The verdict card, a key frame with its skeleton and the timeline are on screen."""
+    assert _colour_share(img, card_bg, tol=3) > 0.005, "verdict card not visible"
+    assert _colour_share(img, "#ffc800", tol=30) > 2e-5, "no skeleton joints: key frame missing"
+    for shade in shades:
+        assert _colour_share(img, shade, tol=6) > 1e-3, f"timeline phase shading {shade} missing"
+
+
+@needs_chromium
+def test_html_renders_in_headless_chromium(html_file: Path, tmp_path: Path) -> None:
+    img = screenshot_page(html_file, tmp_path, width=1200, height=2400)
+    assert img.shape[:2] == (2400, 1200)
+    # red card (a weak side), both trials shaded: orange = LEFT foot up, green = RIGHT foot up
+    _check_rendered(img, card_bg="#fdf0ee", shades=("#f6d6a8", "#bfe3c6"))
+
+
+@needs_chromium
+@pytest.mark.footage
+def test_tree_pose_report_renders_in_headless_chromium(
+    analysed: Callable[..., Any], tmp_path: Path
+) -> None:
+    a = analysed(footage("tree_pose_right_studio.mp4"))
+    page = tmp_path / "tree.html"
+    write_html(a, page)
+    img = screenshot_page(page, tmp_path, width=1200, height=2400)
+    # one side tested: a yellow "cannot tell" card; the RIGHT-foot hold shaded green
+    _check_rendered(img, card_bg="#fdf8e6", shades=("#bfe3c6",))
 
 
 def test_cli_writes_csv_and_html(tmp_path: Path) -> None:
