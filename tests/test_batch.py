@@ -40,6 +40,19 @@ def _popen(*args: str | Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _interrupt_after_first_clip(*args: str | Path) -> None:
+    """Start `stance batch *args`, press Ctrl-C once a clip's result exists, expect exit 130."""
+    out = Path(args[args.index("--out") + 1])
+    proc = _popen(*args)
+    _wait_for(out / "clips" / "*.json", proc)
+    proc.send_signal(signal.SIGINT)
+    try:
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _wait_for(pattern: Path, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -174,14 +187,7 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     for name in ("a", "b", "c", "d"):
         shutil.copy(SAMPLE, src / f"{name}.mp4")
     out = tmp_path / "out"
-    proc = _popen(src, "--out", out, "--workers", "1", *FAST)
-    _wait_for(out / "clips" / "*.json", proc)
-    proc.send_signal(signal.SIGINT)
-    try:
-        assert proc.wait(timeout=60) == 130
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    _interrupt_after_first_clip(src, "--out", out, "--workers", "1", *FAST)
     summary = _summary(out)
     assert not summary["complete"]
     assert 1 <= len(summary["clips"]) < 4

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from browser import needs_chromium, screenshot_page
 from conftest import REPO
 from stance.batch import COLUMNS
 from stance.report_index import report_path, to_index_html
-from test_batch import FAST, _popen, _summary, _wait_for, batch
+from test_batch import FAST, _interrupt_after_first_clip, _summary, batch
 
 SAMPLES = sorted((REPO / "sample_videos").glob("*.mp4"))
 
@@ -147,14 +145,7 @@ def test_ctrl_c_still_writes_the_index(tmp_path: Path) -> None:
     for name in ("a", "b", "c"):
         shutil.copy(SAMPLES[0], src / f"{name}.mp4")
     out = tmp_path / "out"
-    proc = _popen(src, "--out", out, "--html", "--workers", "1", *FAST)
-    _wait_for(out / "clips" / "*.json", proc)
-    proc.send_signal(signal.SIGINT)
-    try:
-        assert proc.wait(timeout=60) == 130
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    _interrupt_after_first_clip(src, "--out", out, "--html", "--workers", "1", *FAST)
     text = (out / "index.html").read_text()
     assert "interrupted" in text
     page = _page(out / "index.html")

@@ -16,6 +16,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stance.cli_common import (
+    AgeOption,
+    CsvOption,
+    DropThresholdOption,
+    EstimatorOption,
+    JsonOption,
+    LeanThresholdOption,
+    ModelOption,
     ReportPaths,
     fail,
     frames_progress,
@@ -63,13 +70,8 @@ def analyze(
         Path | None,
         typer.Argument(help="Video file to analyse. Default: the bundled sample clip."),
     ] = None,
-    json_path: Annotated[
-        Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
-    ] = None,
-    csv_path: Annotated[
-        Path | None,
-        typer.Option("--csv", help="Write the per-frame time series as CSV to this file."),
-    ] = None,
+    json_path: JsonOption = None,
+    csv_path: CsvOption = None,
     html_path: Annotated[
         Path | None,
         typer.Option("--html", help="Write a self-contained HTML report to this file."),
@@ -88,18 +90,9 @@ def analyze(
             "--mirrored", help="The recording is mirrored (selfie camera): un-mirror it first."
         ),
     ] = False,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help="Pose model: a manifest name or a path to any .task file."),
-    ] = None,
-    age: Annotated[
-        int | None,
-        typer.Option("--age", min=5, max=110, help="Your age: compares hold time with norms."),
-    ] = None,
-    estimator: Annotated[
-        str | None,
-        typer.Option("--estimator", help="Pelvic-drop estimator: pelvis_image or hip_line."),
-    ] = None,
+    model: ModelOption = None,
+    age: AgeOption = None,
+    estimator: EstimatorOption = None,
     max_fps: Annotated[
         float | None,
         typer.Option(
@@ -109,14 +102,8 @@ def analyze(
             "measurement; 0 = every frame).",
         ),
     ] = None,
-    drop_threshold: Annotated[
-        float | None,
-        typer.Option("--drop-threshold", help="Hip drop (deg) that counts as positive."),
-    ] = None,
-    lean_threshold: Annotated[
-        float | None,
-        typer.Option("--lean-threshold", help="Trunk lean (deg) that counts as compensation."),
-    ] = None,
+    drop_threshold: DropThresholdOption = None,
+    lean_threshold: LeanThresholdOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Analyse a recorded single-leg stance test and name the weak side.
@@ -266,10 +253,7 @@ def batch(
             help="Analyse at most this many frames per second (default 10; 0 = every frame).",
         ),
     ] = None,
-    estimator: Annotated[
-        str | None,
-        typer.Option("--estimator", help="Pelvic-drop estimator: pelvis_image or hip_line."),
-    ] = None,
+    estimator: EstimatorOption = None,
     mirrored: Annotated[
         bool,
         typer.Option("--mirrored", help="The recordings are mirrored (selfie camera)."),

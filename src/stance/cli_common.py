@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +20,36 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from stance.pipeline import Analysis, Settings
+
+
+# Options shared by `analyze` and `live` (typer reads these annotations).
+JsonOption = Annotated[
+    Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
+]
+CsvOption = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Write the per-frame time series as CSV to this file."),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="Pose model: a manifest name or a path to any .task file."),
+]
+EstimatorOption = Annotated[
+    str | None,
+    typer.Option("--estimator", help="Pelvic-drop estimator: pelvis_image or hip_line."),
+]
+AgeOption = Annotated[
+    int | None,
+    typer.Option("--age", min=5, max=110, help="Your age: compares hold time with norms."),
+]
+DropThresholdOption = Annotated[
+    float | None,
+    typer.Option("--drop-threshold", help="Hip drop (deg) that counts as positive."),
+]
+LeanThresholdOption = Annotated[
+    float | None,
+    typer.Option("--lean-threshold", help="Trunk lean (deg) that counts as compensation."),
+]
 
 
 def stderr_console() -> Console:

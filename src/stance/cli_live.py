@@ -8,7 +8,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stance.cli_common import ReportPaths, fail, make_settings, write_reports
+from stance.cli_common import (
+    AgeOption,
+    CsvOption,
+    DropThresholdOption,
+    EstimatorOption,
+    JsonOption,
+    LeanThresholdOption,
+    ModelOption,
+    ReportPaths,
+    fail,
+    make_settings,
+    write_reports,
+)
 from stance.errors import BadInputError, NoValidTestError, StanceError
 
 if TYPE_CHECKING:
@@ -51,12 +63,8 @@ def live(
     height: Annotated[
         int, typer.Option("--height", min=120, help="Camera height asked for.")
     ] = 480,
-    json_path: Annotated[
-        Path | None, typer.Option("--json", help="Write the result as JSON to this file.")
-    ] = None,
-    csv_path: Annotated[
-        Path | None, typer.Option("--csv", help="Write the per-frame time series as CSV.")
-    ] = None,
+    json_path: JsonOption = None,
+    csv_path: CsvOption = None,
     html_path: Annotated[
         Path | None,
         typer.Option("--html", help="Write the HTML report (needs --source or --record)."),
@@ -65,26 +73,11 @@ def live(
         Path | None,
         typer.Option("--annotated", help="Write the annotated video (needs --source or --record)."),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help="Pose model: a manifest name or a path to any .task file."),
-    ] = None,
-    estimator: Annotated[
-        str | None,
-        typer.Option("--estimator", help="Pelvic-drop estimator: pelvis_image or hip_line."),
-    ] = None,
-    age: Annotated[
-        int | None,
-        typer.Option("--age", min=5, max=110, help="Your age: compares hold time with norms."),
-    ] = None,
-    drop_threshold: Annotated[
-        float | None,
-        typer.Option("--drop-threshold", help="Hip drop (deg) that counts as positive."),
-    ] = None,
-    lean_threshold: Annotated[
-        float | None,
-        typer.Option("--lean-threshold", help="Trunk lean (deg) that counts as compensation."),
-    ] = None,
+    model: ModelOption = None,
+    estimator: EstimatorOption = None,
+    age: AgeOption = None,
+    drop_threshold: DropThresholdOption = None,
+    lean_threshold: LeanThresholdOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Less output.")] = False,
 ) -> None:
     """Guide a single-leg stance test live in front of a camera and name the weak side.
