@@ -146,3 +146,30 @@ def test_protocol_completes_the_right_side_on_real_footage(analysed) -> None:
     assert any(s.prompt == "Well done: put your RIGHT foot down" for s in statuses)
     # before the lift: framed, a quiet baseline, then the lift prompt
     assert at(a.raw, statuses, 9.5).step is Step.LIFT
+
+
+def _scripted(steps: list[tuple[float, float]], fps: float = 20.0) -> list[Observation]:
+    """Observations of one framed, still person: (seconds, LEFT-above-RIGHT foot lift) pieces."""
+    out, t = [], 0.0
+    for dur, lift in steps:
+        for _ in range(round(dur * fps)):
+            out.append(Observation(t, 1, True, True, True, lift, 0.01))
+            t += 1.0 / fps
+    return out
+
+
+def test_repetitions_alternate_sides_until_each_has_its_count() -> None:
+    up, down = 0.2, 0.0
+    cycle = [(3.0, up), (2.0, down), (3.0, -up), (2.0, down)]
+    p = Protocol(ProtocolConfig(hold_s=2.0, reps=2))
+    statuses = [p.update(o) for o in _scripted([(3.0, down), *cycle, *cycle])]
+    assert [(a.lifted, a.completed) for a in p.attempts] == [
+        (Side.LEFT, True),
+        (Side.RIGHT, True),
+        (Side.LEFT, True),
+        (Side.RIGHT, True),
+    ]
+    assert statuses[-1].step is Step.DONE
+    # after the first LEFT and RIGHT holds the test is not over yet
+    first_done = next(i for i, s in enumerate(statuses) if s.step is Step.DONE)
+    assert first_done > len(statuses) - 2.5 * 20
