@@ -93,7 +93,9 @@ def test_live_headless_on_the_sample_runs_both_sides(tmp_path: Path) -> None:
     shown = _frames_of(out)
     assert len(shown) >= 100
     # the display is mirrored (selfie view): a shown frame is the flipped camera frame + overlay
-    raw = _frames_of(SAMPLE)
+    size = shown[0].shape[1::-1]
+    assert max(size) <= 720  # shown at most 960x720 (the sample is 480x854)
+    raw = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in _frames_of(SAMPLE)]
     mid = shown[len(shown) // 3]
     flipped = [f[:, ::-1] for f in raw]
     diffs = [float(np.mean(np.abs(mid.astype(int) - f.astype(int)))) for f in flipped]
@@ -145,7 +147,16 @@ def test_live_on_tree_pose_completes_the_right_side(tmp_path: Path) -> None:
     holds = json.loads(js.read_text())["live"]["holds"]
     assert holds[0]["lifted"] == "right" and holds[0]["completed"]
     assert holds[0]["hold_s"] >= 30.0
-    assert len(_frames_of(out)) > 100
+    shown = _frames_of(out)
+    assert len(shown) > 100
+    # during the hold (~20 s in): the prompt banner on top, the skeleton's joints drawn
+    from stance import overlay as ov
+
+    mid = shown[len(shown) * 20 // 47]
+    joints = np.all(np.abs(mid.astype(int) - np.array(ov.ORANGE)) <= 40, axis=-1).sum()
+    assert joints > 30
+    top = mid[: mid.shape[0] // 6]
+    assert np.all(top <= 110, axis=-1).mean() > 0.4 and np.all(top >= 235, axis=-1).mean() > 0.004
 
 
 def test_live_window_under_xvfb_shows_a_readable_overlay_and_takes_keys(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ class Readout:
             None before a quiet stance was seen.
         balance: centre of mass between the quiet-stance ankles, -1 RIGHT .. +1 LEFT.
         lean_deg: trunk lean change since the quiet stance, + toward the person's LEFT (deg).
+        has_baseline: a quiet stance was seen (the numbers are relative to it).
     """
 
     drop_deg: float = math.nan
@@ -56,6 +57,7 @@ class Readout:
     pelvis_angle_deg: float | None = None
     balance: float = math.nan
     lean_deg: float = math.nan
+    has_baseline: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ class LiveSession:
             pelvis_angle_deg=b.hip_angle + change if math.isfinite(change) else None,
             balance=balance,
             lean_deg=float(trunk_angle_deg(last)[0]) - b.trunk,
+            has_baseline=True,
         )
 
     def _make_baseline(self, span: tuple[float, float]) -> _Baseline | None:

@@ -21,6 +21,9 @@ from stance.protocol import Step
 
 PANEL_ALPHA = 0.6
 """Opacity of the dark panels behind text (0-1)."""
+DISPLAY_MAX = (960, 720)
+"""Largest displayed frame (width, height) in pixels: bigger camera frames are shown smaller,
+so the overlay keeps its proportions on a laptop screen."""
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,19 @@ def render(
     threshold_deg: float,
     info: ViewInfo,
 ) -> np.ndarray:
-    """The display frame (H, W, 3) BGR for camera frame ``image`` (unmirrored, upright)."""
+    """The display frame BGR for camera frame ``image`` (H, W, 3; unmirrored, upright),
+    at most ``DISPLAY_MAX`` in size."""
+    import cv2
+
+    h, w = image.shape[:2]
+    k = min(1.0, DISPLAY_MAX[0] / w, DISPLAY_MAX[1] / h)
+    if k < 1.0:
+        image = cv2.resize(image, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
+        h, w = image.shape[:2]
     img = np.ascontiguousarray(image[:, ::-1] if mirror else image).copy()
-    h, w = img.shape[:2]
-    s = ov.scale_for(img.shape)
+    s = max(1, round(min(h, w) / 480))
     if state is not None and state.xy is not None:
-        _draw_body(img, state, mirror=mirror, threshold_deg=threshold_deg, s=s)
+        _draw_body(img, state.xy * k, state, mirror=mirror, threshold_deg=threshold_deg, s=s)
     lines = list(info.result)
     if lines:
         _card(img, lines, s=s)
@@ -91,12 +101,18 @@ def render(
 
 
 def _draw_body(
-    img: np.ndarray, state: LiveState, *, mirror: bool, threshold_deg: float, s: int
+    img: np.ndarray,
+    xy: np.ndarray,
+    state: LiveState,
+    *,
+    mirror: bool,
+    threshold_deg: float,
+    s: int,
 ) -> None:
-    assert state.xy is not None
+    """Skeleton and pelvis lines; ``xy`` (33, 2) are the landmarks in display pixels
+    (before mirroring)."""
     w = img.shape[1]
-    xy = _mirror_xy(state.xy, w) if mirror else state.xy
-    ov.draw_skeleton(img, xy, s)
+    ov.draw_skeleton(img, _mirror_xy(xy, w) if mirror else xy, s)
     r = state.readout
     if r.pelvis_angle_deg is None:
         return
@@ -105,7 +121,7 @@ def _draw_body(
         (r.pelvis_angle_deg - r.tilt_change_deg, ov.QUIET_GREEN, 2 * s),
         (r.pelvis_angle_deg, colour, 3 * s),
     ):
-        pts = ov.pelvis_endpoints(state.xy, angle)  # unmirrored geometry, then shown
+        pts = ov.pelvis_endpoints(xy, angle)  # unmirrored geometry, then shown
         if pts is not None:
             ov.draw_line(img, _mirror_xy(pts, w) if mirror else pts, col, thick)
 
@@ -142,13 +158,15 @@ def _readout(
         drop = f"hip drop ({side.caps} side) {r.drop_deg:+.1f} deg"
     elif math.isfinite(r.tilt_change_deg):
         drop = f"pelvis tilt {abs(r.tilt_change_deg):.1f} deg"
+    elif r.has_baseline:
+        drop = "pelvis: not measurable in this frame"
     else:
         drop = "pelvis: measured after a quiet stance"
     lean = "trunk lean n/a"
     if math.isfinite(r.lean_deg):
         toward = "LEFT" if r.lean_deg > 0 else "RIGHT"
         lean = f"trunk lean {abs(r.lean_deg):.1f} deg to the {toward}"
-    size = ov.fit_size([drop, lean], w - 20 * s, s=s, size=0.7)
+    size = ov.fit_size([drop, lean], w - 20 * s, s=s, size=0.6)
     th = ov.text_size("Ag", s=s, size=size)[1]
     bar_h = 10 * s
     top = h - (3 * th + bar_h + 40 * s)
