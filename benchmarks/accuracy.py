@@ -323,6 +323,49 @@ VARIANTS: dict[str, dict[str, Any]] = {
 LIMITS = {"rotated": 0.5, "mirrored": 0.3, "480p": 1.0, "half": 0.5, "re-encoded": 0.5}
 
 
+MIRROR_NOTE = [
+    "Why the mirrored tree_pose_right_studio.mp4 misses the 0.3-degree limit (an analysis",
+    "made once on this estimator, with the pose landmarks cached and the image estimator",
+    "replayed at 12 fps; not recomputed by this script):",
+    "",
+    "- The image estimator itself is nearly mirror-symmetric: fed the original frames",
+    "  mirrored in memory with the original landmarks mirrored, it reads the drop within",
+    "  0.09 deg of the original.",
+    "- The difference comes with MediaPipe's landmarks: the original frames fed with the",
+    "  landmarks MediaPipe found on the MIRRORED clip (mirrored back) read -10.1, like the",
+    "  mirrored clip (-10.2; the original -10.9). Under mirroring MediaPipe's landmarks are",
+    "  not mirrored copies: all 33 are offset by a median 1.8 px (about 0.9 px toward",
+    "  image-right in each clip), the torso axis of the reference frame differs by 1.7 deg",
+    "  and the hip centre by about 1.5 px.",
+    "- The band is laid out from those landmarks, and on this clip the reading depends on",
+    "  the band's placement by about +-0.5 deg: moving it by 3 px sideways, 2 px up or down",
+    "  or 1.7 deg gives trial drops from -10.3 to -11.3 deg, and with 2-px vertical offsets",
+    "  the rotated +5 and crf-32 variants move by up to 0.7 and 0.8 deg (so their passing",
+    "  above is partly luck). The band's texture here is almost only the top edge of the",
+    "  black leggings (11 of 13 cells) and the gap between arm and waist; in tree pose that",
+    "  edge is curved, so which part of it the cells sample changes the rigid fit; and the",
+    "  settled hold includes 13 s of transient (forearms across the waist, the hand placing",
+    "  the foot) that the tracker follows along different paths (on the original it keeps",
+    "  12-18 s at -14 to -17 deg; with the mirrored landmarks the precision estimate of",
+    "  those frames is 1.2-1.4 deg instead of 0.9-1.0, past the 1-degree gate, and they",
+    "  are dropped).",
+    "- Tried, judged on all these variants under the same 2-px offsets, and not kept:",
+    "  (a) letting the height weights set only each cell's influence (now they also scale",
+    "  its pixel noise: the band's top row gets an outlier cut-off near 8 px instead of 2",
+    "  and a looser precision estimate): trial coverage 0.79 -> 0.99, mirrored change",
+    "  0.36, but rotated +5 moved by 0.66 and it failed as often as the current estimator;",
+    "  (b) laying the band out from the image's own mirror symmetry (its centre and axis",
+    "  found by matching the band with its mirror image at the reference frame): the",
+    "  mirrored clip then agrees within 0.02-0.14 deg whatever the landmark offset, but the",
+    "  vertical placement still comes from the landmarks, rotated -10 moved by 0.64 (up to",
+    "  1.1), half rate up to 1.06, and the crf-32 re-encode lost the trial; (c) wider",
+    "  rotation retries, stricter or looser quality and precision gates, a lateral taper of",
+    "  the cell weights, denser cells and a taller band: no smaller spread; an ensemble of",
+    "  three band placements (three times the cost) narrowed it only partly.",
+    "",
+]
+
+
 def section_metamorphic(lines: list[str], summary: dict[str, Any], clips: list[str]) -> None:
     from stance.videotools import make_variant
 
@@ -404,12 +447,16 @@ def section_metamorphic(lines: list[str], summary: dict[str, Any], clips: list[s
                 )
                 print(f"  {clip.name} {vname}: {cells}", flush=True)
     lines += ["", f"'within limit' is judged on the default estimator ({ESTIMATORS[0]}).", ""]
+    if any(c.name == "tree_pose_right_studio.mp4" for c in present):
+        lines += MIRROR_NOTE
 
 
 # --------------------------------------------------------------------------- real footage
 
 
-def section_real_footage(lines: list[str], summary: dict[str, Any]) -> None:
+def section_real_footage(
+    lines: list[str], summary: dict[str, Any], keep: dict[str, dict[str, Judged]]
+) -> None:
     lines += ["## Real footage: drop, quiet-stance noise and coverage per trial", ""]
     clips = sorted((SHARED / "footage").glob("*.mp4"))
     if not clips:
@@ -427,6 +474,8 @@ def section_real_footage(lines: list[str], summary: dict[str, Any]) -> None:
     ]
     for clip in clips:
         res = run_all_estimators(clip, max_fps=Settings().max_fps)
+        if clip.name == EDGE_CLIP:
+            keep[clip.name] = res
         first = res[ESTIMATORS[0]]
         trials = first.measurements.trials
         if not trials:
@@ -450,6 +499,139 @@ def section_real_footage(lines: list[str], summary: dict[str, Any]) -> None:
             )
         print(f"  {clip.name}: {first.verdict.outcome}", flush=True)
     lines.append("")
+
+
+# --------------------------------------------------------------------------- edge check
+
+EDGE_CLIP = "tree_pose_right_studio.mp4"
+EDGE_GREY = 80.0  # grey level between the black garments and the skin in EDGE_CLIP
+
+
+def _robust_line_deg(x: np.ndarray, y: np.ndarray) -> float:
+    """Angle (deg, + = image-right end higher, y down) of a line fitted to (x, y) with
+    outliers (hands, arms) removed; NaN with fewer than 20 points."""
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 20:
+        return float("nan")
+    for _ in range(3):
+        p = np.polyfit(x, y, 1)
+        r = y - np.polyval(p, x)
+        keep = np.abs(r) < 3.0 * (1.4826 * np.median(np.abs(r)) + 0.5)
+        x, y = x[keep], y[keep]
+        if len(x) < 20:
+            return float("nan")
+    return float(-np.degrees(np.arctan(np.polyfit(x, y, 1)[0])))
+
+
+def garment_edges(image: np.ndarray, xy: np.ndarray) -> tuple[float, float]:
+    """Angles (deg, + = person's LEFT end higher) of the top edge of dark leggings and of
+    the bottom edge of a dark top, from column scans over the waist (+-0.25 torso lengths
+    about the hip-landmark midpoint). Specific to dark garments on skin (EDGE_CLIP)."""
+    import cv2
+
+    pts = xy[[11, 12, 23, 24]]
+    if not np.all(np.isfinite(pts)):
+        return float("nan"), float("nan")
+    hip, sh = (pts[2] + pts[3]) / 2, (pts[0] + pts[1]) / 2
+    L = float(np.hypot(*(sh - hip)))
+    grey = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32), (0, 0), 1)
+    y0, y1 = int(sh[1] + 0.1 * L), int(hip[1])
+    xs = np.arange(int(hip[0] - 0.25 * L), int(hip[0] + 0.25 * L))
+    if y1 - y0 < 10 or xs[0] < 0 or xs[-1] >= grey.shape[1] or y0 < 0:
+        return float("nan"), float("nan")
+    top, bra = np.full(len(xs), np.nan), np.full(len(xs), np.nan)
+    for n, x in enumerate(xs):
+        col = grey[y0:y1, x]
+        dark = col < EDGE_GREY
+        j = len(col) - 1
+        if not dark[j]:
+            continue
+        while j > 0 and dark[j]:
+            j -= 1
+        a, b = float(col[j]), float(col[j + 1])
+        top[n] = y0 + j + ((a - EDGE_GREY) / (a - b) if a != b else 0.0)
+        k = j
+        while k > 0 and not dark[k]:
+            k -= 1
+        if k > 0 and j - k >= 3:
+            a, b = float(col[k]), float(col[k + 1])
+            bra[n] = y0 + k + ((EDGE_GREY - a) / (b - a) if a != b else 0.0)
+    xr = (xs - hip[0]).astype(float)
+    return _robust_line_deg(xr, top), _robust_line_deg(xr, bra)
+
+
+def section_edge_check(
+    lines: list[str], summary: dict[str, Any], keep: dict[str, dict[str, Judged]]
+) -> None:
+    """An independent look at the tree-pose hold of EDGE_CLIP: the waistband's own edge."""
+    from stance.source import iter_frames
+
+    lines += [f"## Independent check: the waistband edge in {EDGE_CLIP}", ""]
+    clip = SHARED / "footage" / EDGE_CLIP
+    res = keep.get(EDGE_CLIP)
+    if res is None or not clip.exists():
+        lines += ["_Skipped: the clip is absent._", ""]
+        return
+    judged = res[ESTIMATORS[0]]
+    trials = [m for m in judged.measurements.trials if m.trial.baseline is not None]
+    if not trials:
+        lines += ["_Skipped: no trial with a baseline._", ""]
+        return
+    m = trials[0]
+    tr, b = m.trial, m.trial.baseline
+    assert b is not None
+    track = judged.track
+    edges = np.full((len(track), 2), np.nan)
+    for i, frame in enumerate(iter_frames(clip, max_fps=Settings().max_fps)):
+        if i < len(track) and (b.i0 <= i < tr.i1):
+            edges[i] = garment_edges(frame.image, track.xy[i])
+    sign = 1.0 if tr.lifted is Side.RIGHT else -1.0  # tilt + = LEFT higher; drop + = lifted lower
+    base = np.nanmedian(edges[b.i0 : b.i1], axis=0)
+    t = track.t_s
+    rows = []
+    for label, lo, hi in [
+        ("whole hold", tr.start_s + 0.5, tr.end_s),
+        ("hands at the knee and foot (first 13 s)", tr.start_s + 0.5, tr.start_s + 13.0),
+        ("tree pose (after 13 s)", tr.start_s + 13.0, tr.end_s),
+    ]:
+        k = (t >= lo) & (t < hi)
+        band, top = sign * (np.nanmedian(edges[k], axis=0) - base)
+        dk = m.series
+        est = float(np.nanmedian(dk.drop_deg[(dk.t_s >= lo) & (dk.t_s < hi)]))
+        rows.append((label, est, band, top))
+        summary.setdefault("edge_check", {})[label] = {
+            "estimator": est,
+            "waistband": band,
+            "top": top,
+        }
+    lines += [
+        f"The {tr.lifted.value}-foot hold reads {m.drop_deg:+.1f} deg ({ESTIMATORS[0]}): the",
+        "lifted side HIGHER than in the quiet stance, well outside the 5 degrees one might",
+        "expect. A check that shares nothing with the estimator but the landmarks that locate",
+        "the waist: in every frame the top edge of the black leggings (dark below skin) and the",
+        "bottom edge of the black top are found column by column and a robust line is fitted",
+        "to each; the table gives their change from the quiet stance, signed like a drop.",
+        "",
+        f"| part of the hold | {ESTIMATORS[0]} drop | leggings top edge | edge of the top |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {lab} | {e:+.1f} | {w:+.1f} | {tp:+.1f} |" for lab, e, w, tp in rows]
+    lines += [
+        "",
+        "In the settled tree pose the waistband edge itself tilts at least as much as the",
+        "estimator says while the line of the top stays within a few degrees: the pelvis and",
+        "the waistband tilt, the trunk does not. (In the first 13 s the edge scan means",
+        "nothing: the lifted knee, in the same black fabric, and the forearms are in front of",
+        "the waist.) Looked at frame by frame (quiet stance at 9 s, tree pose at 30 and 40 s), the",
+        "leggings' top edge is level in quiet stance and clearly slanted in tree pose, higher",
+        "on the lifted side, with a skin crease at the lifted-side flank (the flank shortens,",
+        "as in a hip hike); the bent thigh would pull the fabric DOWN on that side, not up.",
+        "The reading is a real hip hike of this tree pose, not an artefact; the first 13 s of",
+        "the hold (forearms across the waist holding the knee, then the hand placing the foot)",
+        "are an unsettled transient that the image estimator reads less reliably.",
+        "",
+    ]
 
 
 # --------------------------------------------------------------------------- main
@@ -481,6 +663,7 @@ def main() -> None:
         "",
     ]
     summary: dict[str, Any] = {}
+    keep: dict[str, dict[str, Judged]] = {}
     print("rendered clips...", flush=True)
     section_truth_clips(lines, summary)
     print("sweeps...", flush=True)
@@ -488,7 +671,9 @@ def main() -> None:
     print("synthetic...", flush=True)
     section_synthetic(lines, summary)
     print("real footage...", flush=True)
-    section_real_footage(lines, summary)
+    section_real_footage(lines, summary, keep)
+    print("waistband edge check...", flush=True)
+    section_edge_check(lines, summary, keep)
     if args.skip_metamorphic:
         lines += [
             "## Metamorphic variants of real footage",

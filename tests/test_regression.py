@@ -64,3 +64,6 @@ def test_real_footage_drop_and_quiet_noise(analysed: Analyse) -> None:
     (m,) = a.measurements.trials
     assert abs(m.drop_deg - ref["drop_deg"]) <= ref["drop_tol"], m.drop_deg
     assert m.drop_noise_deg <= ref["max_quiet_noise_deg"], m.drop_noise_deg
+    # share of baseline and hold frames with a pelvis angle (0.79 when stored): a change that
+    # keeps the drop by losing most of the frames must not pass
+    assert m.drop_coverage >= ref["min_coverage"], m.drop_coverage
