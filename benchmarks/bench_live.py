@@ -52,6 +52,7 @@ def main() -> None:
             source=cam,
             headless=None if args.window else Path(tmp) / "shown.mp4",
             protocol=ProtocolConfig(hold_s=5.0),
+            keep_result=False,
         )
         result = run_live(options, model)
     s = result.stats

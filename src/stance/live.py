@@ -110,6 +110,7 @@ class LiveOptions:
     record: Path | None = None
     width: int = 640
     height: int = 480
+    keep_result: bool = True  # the window shows the result card until q
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
     settings: Settings = field(default_factory=Settings)
 
@@ -371,7 +372,8 @@ class LiveRunner:
                         out.write(card)
                 elif show is not None:
                     show.show(card, title=f"{WINDOW}: result (press q)")
-                    show.wait_for_quit()
+                    if o.keep_result:
+                        show.wait_for_quit()
             ok = True
         finally:
             self._stop.set()
