@@ -8,6 +8,7 @@ from stance.clean import clean_track
 from stance.quality import (
     CUT_IN_TRIAL,
     FEET_OUT,
+    HIGH_LIFT,
     JUMPS,
     LOW_FPS,
     MULTI_PERSON,
@@ -149,3 +150,17 @@ def test_missing_baseline() -> None:
 def test_quality_without_segmentation() -> None:
     report = assess_quality(make_test_track())
     assert report.flags == ()
+
+
+def test_a_foot_held_high_is_not_the_clinical_test() -> None:
+    track = make_test_track()
+    seg = segment(clean_track(track))
+    assert HIGH_LIFT not in _codes(assess_quality(track, seg))  # a lift just off the floor
+    first = seg.trials[0]
+    xy = track.xy.copy()
+    feet = [LM.of(first.lifted, p) for p in ("ankle", "heel", "foot_index")]
+    xy[first.i0 : first.i1, feet, 1] -= 0.5 * seg.leg_length_px  # tree-pose height
+    high = replace(track, xy=xy)
+    report = assess_quality(high, segment(clean_track(high)))
+    flag = next(f for f in report.flags if f.code == HIGH_LIFT)
+    assert not flag.blocking and first.lifted.caps in flag.message

@@ -28,6 +28,12 @@ import numpy as np
 from .segment import Segmentation
 from .track import LM, PoseTrack
 
+HIGH_LIFT_LEGS = 0.4
+"""A hold with the lifted foot higher than this many leg lengths above the other (median) is
+not the clinical test (foot just off the floor, hip flexed 0-30 degrees, about 0.1-0.25 leg
+lengths on the sample and real footage) but a tree pose or knee-to-chest lift, which tilts the
+pelvis by itself (project's choice; tree_pose_right_studio holds at 0.8)."""
+
 MIN_JUDGEABLE_HOLD_S = 2.0
 """Shortest hold that can be judged: the first 0.5 s is the lift transient, which leaves at least
 1.5 s of settled stance to measure (project's choice)."""
@@ -43,6 +49,7 @@ NO_BASELINE = "no_baseline"
 MULTI_PERSON = "multiple_people"
 JUMPS = "tracking_jumps"
 LOW_FPS = "low_frame_rate"
+HIGH_LIFT = "lift_too_high"
 BLOCKING_ORDER = (NO_PERSON, NOT_FRONTAL, FEET_OUT, CUT_IN_TRIAL, NO_TRIAL, TOO_SHORT, NO_BASELINE)
 
 
@@ -278,6 +285,18 @@ def _trial_flags(seg: Segmentation, min_hold_s: float, add: _Adder) -> None:
             blocking=True,
         )
         return
+    for tr in long_enough:
+        with np.errstate(all="ignore"):
+            height = float(np.nanmedian(np.abs(seg.foot_lift[tr.i0 : tr.i1])))
+        if height > HIGH_LIFT_LEGS:
+            add(
+                HIGH_LIFT,
+                f"The {tr.lifted.caps} foot was held high ({height:.1f} leg lengths above the "
+                "other, e.g. a tree pose or knee to chest): such a lift tilts the pelvis by "
+                "itself, so its hip numbers are not the clinical test's. Lift the foot just off "
+                "the floor, knee bent, thigh low.",
+                blocking=False,
+            )
     with_base = [tr for tr in long_enough if tr.baseline is not None]
     if len(with_base) < len(long_enough):
         add(
