@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from conftest import REPO, SAMPLE, footage
 from stance.cli import app
-from stance.live import Latest, paced
+from stance.live_io import Latest, paced
 from stance.live_view import ViewInfo, render, wrap
 from stance.source import Frame
 from xwd import need_opencv_window, screenshot, xvfb
