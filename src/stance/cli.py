@@ -22,6 +22,7 @@ from stance.cli_common import (
     EstimatorOption,
     JsonOption,
     LeanThresholdOption,
+    MaxFpsOption,
     ModelOption,
     ReportPaths,
     fail,
@@ -93,15 +94,7 @@ def analyze(
     model: ModelOption = None,
     age: AgeOption = None,
     estimator: EstimatorOption = None,
-    max_fps: Annotated[
-        float | None,
-        typer.Option(
-            "--max-fps",
-            min=0.0,
-            help="Analyse at most this many frames per second (default 10, chosen by "
-            "measurement; 0 = every frame).",
-        ),
-    ] = None,
+    max_fps: MaxFpsOption = None,
     drop_threshold: DropThresholdOption = None,
     lean_threshold: LeanThresholdOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -238,21 +231,14 @@ def batch(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="Parallel worker processes (default: one per 2 CPU cores)."
+            "--workers", min=1, help="Parallel worker processes (default: one per CPU core)."
         ),
     ] = None,
     resume: Annotated[
         bool,
         typer.Option("--resume", help="Skip clips already analysed with the same settings."),
     ] = False,
-    max_fps: Annotated[
-        float | None,
-        typer.Option(
-            "--max-fps",
-            min=0.0,
-            help="Analyse at most this many frames per second (default 10; 0 = every frame).",
-        ),
-    ] = None,
+    max_fps: MaxFpsOption = None,
     estimator: EstimatorOption = None,
     mirrored: Annotated[
         bool,

@@ -30,6 +30,15 @@ CsvOption = Annotated[
     Path | None,
     typer.Option("--csv", help="Write the per-frame time series as CSV to this file."),
 ]
+MaxFpsOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-fps",
+        min=0.0,
+        help="Analyse at most this many frames per second (default 10, chosen by "
+        "measurement; 0 = every frame).",
+    ),
+]
 ModelOption = Annotated[
     str | None,
     typer.Option("--model", help="Pose model: a manifest name or a path to any .task file."),
