@@ -535,6 +535,10 @@ def run_batch(
             interrupted = True
             outcomes.close()  # stops the workers if the generator was not running
             log.warning("batch interrupted: workers stopped")
+            for job in todo:  # results a worker finished writing but did not hand back yet
+                found = _load(job.result, job.key) or _load(job.failed, job.key)
+                if found is not None and rows[job.rows[0]] is None:
+                    fill(job, found, False)
     log.info("batch: %d clips in %.1f s", len(todo), time.perf_counter() - t0)
     final = [r for r in rows if r is not None]
     write_summary(final, out, settings=settings, complete=not interrupted)
