@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -67,15 +67,28 @@ class Captured:
     wall: float
 
 
+def _open_camera(index: int) -> Any:
+    """`cv2.VideoCapture(index)` without OpenCV's own log lines for an absent camera (the
+    caller says what is wrong in one line)."""
+    import cv2
+
+    logging = cv2.utils.logging
+    level = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        return cv2.VideoCapture(index)
+    finally:
+        logging.setLogLevel(level)
+
+
 def openable_cameras(limit: int = CAMERA_PROBE) -> list[int]:
     """Indices of the cameras that open and deliver a frame."""
-    import cv2
 
     found = []
     for i in range(limit):
         if sys.platform.startswith("linux") and not Path(f"/dev/video{i}").exists():
             continue
-        cap = cv2.VideoCapture(i)
+        cap = _open_camera(i)
         try:
             if cap.isOpened() and cap.read()[0]:
                 found.append(i)
@@ -98,7 +111,7 @@ def camera_frames(index: int, width: int, height: int) -> tuple[Iterator[Frame],
     """Frames from camera ``index`` (timestamps: seconds since opening) and its frame rate."""
     import cv2
 
-    cap = cv2.VideoCapture(index)
+    cap = _open_camera(index)
     if not cap.isOpened():
         cap.release()
         raise _camera_error(index)
