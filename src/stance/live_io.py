@@ -83,7 +83,6 @@ def _open_camera(index: int) -> Any:
 
 def openable_cameras(limit: int = CAMERA_PROBE) -> list[int]:
     """Indices of the cameras that open and deliver a frame."""
-
     found = []
     for i in range(limit):
         if sys.platform.startswith("linux") and not Path(f"/dev/video{i}").exists():
