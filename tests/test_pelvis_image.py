@@ -255,3 +255,14 @@ def test_partial_landmarks_and_bad_parameters() -> None:
     with pytest.raises(ValueError):
         PelvisImageTracker(y_low=0.4, y_high=0.1)
     assert PelvisImageTracker.name == "pelvis_image"
+
+
+def test_last_tilt_is_what_result_gives_for_the_latest_frame() -> None:
+    """Live mode reads `last_tilt_deg` every frame instead of rebuilding `result()`."""
+    trk = PelvisImageTracker()
+    assert math.isnan(trk.last_tilt_deg)
+    for i, (img, xy) in enumerate(_sequence(6.0)):
+        trk.observe(Frame(index=i, t_s=i / 8.0, image=img), xy)
+        expected = trk.result().tilt_deg[-1]
+        assert trk.last_tilt_deg == pytest.approx(expected, nan_ok=True)
+    assert math.isfinite(trk.last_tilt_deg)

@@ -129,7 +129,7 @@ class LiveSession:
         xy = None if subject is None else subject.xy
         if self._pelvis is not None:
             self._pelvis.observe(frame, xy)
-            tilt = float(self._pelvis.result().tilt_deg[-1])
+            tilt = self._pelvis.last_tilt_deg
         else:
             tilt = math.nan
         window = self.builder.tail(WINDOW_FRAMES)

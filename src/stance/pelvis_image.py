@@ -225,11 +225,23 @@ class PelvisImageTracker:
                     return
         self._push(tilt, q)
 
+    @property
+    def last_tilt_deg(self) -> float:
+        """The latest observed frame's tilt, as `result()` would give it (NaN if none); O(1),
+        for live display."""
+        if not self._tilt or self._provisional_failing():
+            return math.nan
+        return self._tilt[-1]
+
+    def _provisional_failing(self) -> bool:
+        """The reference is still provisional and most frames measured against it failed."""
+        return self._ref is not None and not self._confirmed and 2 * self._good < self._tried
+
     def result(self) -> PelvisImageResult:
         """Everything observed so far."""
         tilt = np.asarray(self._tilt, dtype=np.float64)
         q = np.asarray(self._q, dtype=np.float64)
-        if self._ref is not None and not self._confirmed and 2 * self._good < self._tried:
+        if self._provisional_failing():
             # the clip ended while the reference was still provisional and mostly failing
             tilt[self._ref_pos :] = np.nan
             q[self._ref_pos :] = 0.0
