@@ -143,3 +143,23 @@ def test_center_of_mass_of_a_symmetric_pose_is_on_the_midline() -> None:
     hidden = track.xy.copy()
     hidden[:, :23] = np.nan  # no upper body: unknown, not guessed from the legs
     assert np.all(np.isnan(center_of_mass(replace(track, xy=hidden))))
+
+
+def test_the_held_level_is_not_pulled_by_a_minority_transient() -> None:
+    """Hands placing the foot for the first part of the hold (5 degrees more) must not move
+    the reported drop: it is the level held for most of the hold, where the median would be
+    dragged toward the transient."""
+    track = clean_track(make_test_track(drop_left_deg=5.0))
+    seg = segment(track)
+    tilt = HipLineEstimator().tilt_deg(track)
+    right = _by_stance(measure(track, seg, pelvis=PrecomputedTilt("x", tilt)))[Side.RIGHT]
+    t0 = right.trial.start_s + 0.5
+    t1 = t0 + 0.4 * (right.trial.end_s - t0)  # 40% of the settled hold
+    rng = np.random.default_rng(3)
+    transient = tilt + rng.normal(0.0, 0.8, tilt.shape)  # per-frame noise everywhere
+    first = (track.t_s >= t0) & (track.t_s < t1)
+    transient[first] -= 5.0  # left side 5 degrees lower still: drop 10 in this part
+    m = _by_stance(measure(track, seg, pelvis=PrecomputedTilt("x", transient)))[Side.RIGHT]
+    assert m.drop_deg == pytest.approx(5.0, abs=0.3)
+    settled = m.series.drop_deg[(m.series.t_s >= t0) & (m.series.t_s < right.trial.end_s)]
+    assert np.nanmedian(settled) > 5.5  # what the median would have said

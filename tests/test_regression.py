@@ -67,3 +67,15 @@ def test_real_footage_drop_and_quiet_noise(analysed: Analyse) -> None:
     # share of baseline and hold frames with a pelvis angle (0.79 when stored): a change that
     # keeps the drop by losing most of the frames must not pass
     assert m.drop_coverage >= ref["min_coverage"], m.drop_coverage
+
+
+def test_real_footage_mirrored_swaps_sides_with_the_same_drop(analysed: Analyse) -> None:
+    """Mirroring (every frame flipped in memory, as for a selfie) must swap the lifted side and
+    keep the drop: the hold's transient is read differently with mirrored landmarks, and the
+    held level must not follow it (a plain median of the hold changed by 0.76 deg)."""
+    clip = footage("tree_pose_right_studio.mp4")
+    (m,) = analysed(clip).measurements.trials
+    (mm,) = analysed(clip, mirrored=True).measurements.trials
+    assert mm.trial.lifted is m.trial.lifted.other
+    change = abs(mm.drop_deg - m.drop_deg)
+    assert change <= STORED["tree_pose_mirrored_in_memory"]["max_change_deg"], change
