@@ -15,7 +15,7 @@ cancels camera roll and the person's static asymmetry:
 - sway: SD of that COM position during the settled hold, % of hip width.
 
 The "settled" hold skips the first ``settle_s`` of the lift (the transient) and any touch-down.
-A trial's drop is the level held for most of the settled hold (``_held_level``: the mode of
+A trial's drop is the level held for most of the settled hold (``held_level``: the mode of
 its values, not pulled by a shorter posture such as hands placing the foot); the other values
 are settled medians.
 """
@@ -224,7 +224,7 @@ HOLD_MODE_BANDWIDTH_DEG = 1.5
 """Kernel width of the mean-shift that finds the level of an angle held in the hold."""
 
 
-def _held_level(x: np.ndarray, bandwidth: float = HOLD_MODE_BANDWIDTH_DEG) -> float:
+def held_level(x: np.ndarray, bandwidth: float = HOLD_MODE_BANDWIDTH_DEG) -> float:
     """The level an angle series (degrees) stays at for most of the hold: the mode of its
     values found by mean-shift (Gaussian kernel of ``bandwidth`` degrees) from the median.
 
@@ -346,7 +346,7 @@ def _measure_trial(
     # a few surviving frames is not a measurement (image estimators return NaN when the
     # pelvis is hidden or untextured).
     coverage = min(_finite_share(tilt[base]), _finite_share(drop[k]))
-    drop_deg = _held_level(drop[k]) if coverage >= MIN_TILT_COVERAGE else nan
+    drop_deg = held_level(drop[k]) if coverage >= MIN_TILT_COVERAGE else nan
     return TrialMetrics(
         trial=trial,
         drop_deg=drop_deg,
