@@ -31,12 +31,19 @@ def batch(*args: str | Path, **kw: Any) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C handled as usual, even where this suite runs with SIGINT ignored
+    (a shell starts background jobs that way, and Python then installs no handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _popen(*args: str | Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "stance", "batch", *map(str, args)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
 
 
