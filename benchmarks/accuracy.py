@@ -642,7 +642,7 @@ def section_edge_check(
         "bottom edge of the black top are found column by column and a robust line is fitted",
         "to each; the table gives their change from the quiet stance, signed like a drop.",
         "",
-        f"| part of the hold | {ESTIMATORS[0]} drop | leggings top edge | edge of the top |",
+        f"| part of the hold | {ESTIMATORS[0]} median drop | leggings top edge | edge of the top |",
         "|---|---|---|---|",
     ]
     lines += [f"| {lab} | {e:+.1f} | {w:+.1f} | {tp:+.1f} |" for lab, e, w, tp in rows]
