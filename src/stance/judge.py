@@ -5,13 +5,17 @@ the pelvis means the RIGHT gluteus medius is not holding the pelvis level (a pos
 Trendelenburg sign). A level pelvis kept by leaning the trunk over the stance leg is the
 compensated sign and is not "normal" either.
 
-Per stance side (the longest valid trial on that leg):
-- POSITIVE: drop >= threshold + uncertainty;
-- INCONCLUSIVE: drop within its uncertainty of the threshold, or no valid trial on that leg;
-- COMPENSATED: drop below threshold - uncertainty, trunk lean toward the stance side >=
-  lean threshold + its uncertainty;
+Per stance side (the longest valid trial on that leg), with the interval [low, high] in which
+the true drop is expected (``stance.fuse``: the measurement uncertainty, k = 2, plus what the
+image is known not to see):
+- POSITIVE: low >= threshold;
+- INCONCLUSIVE: the threshold inside [low, high], or no valid trial on that leg;
+- COMPENSATED: high below the threshold, trunk lean toward the stance side >= lean threshold
+  + its uncertainty;
 - NORMAL: otherwise (a lean within its uncertainty of the threshold is inconclusive too).
-Uncertainty = max(``min_uncertainty_deg``, ``noise_factor`` x baseline SD of the angle).
+So a reading is called normal only when even the largest true drop it allows is below the
+threshold: a weak side is never reported as healthy because the image under-reads.
+Lean uncertainty = max(1 deg, ``noise_factor`` x baseline SD of the trunk angle).
 
 Never a verdict when quality is blocking or no trial was found ("cannot_tell" with the reason).
 """
@@ -73,7 +77,12 @@ SOURCES: dict[str, str] = {
 
 # Known reliability of pelvis estimators (multiplies the confidence). The hip-landmark line
 # under-reads a real drop (slope ~0.2 on rendered avatars with exact truth).
-ESTIMATOR_RELIABILITY: dict[str, float] = {"hip_line": 0.6, "pelvis_image": 0.85}
+ESTIMATOR_RELIABILITY: dict[str, float] = {
+    "hip_line": 0.6,
+    "pelvis_image": 0.85,
+    "pelvis_edge": 0.85,
+    "fused": 0.85,
+}
 
 
 class Status(str, Enum):
@@ -116,7 +125,9 @@ class SideFinding:
 
     Attributes:
         drop_deg: pelvic drop of the lifted side, + = lower (degrees).
-        drop_uncertainty_deg: its uncertainty (degrees).
+        drop_uncertainty_deg: its measurement uncertainty, k = 2 (degrees).
+        drop_low_deg / drop_high_deg: where the true drop is expected (k = 2, ``stance.fuse``).
+        evidence: the estimators that carried the drop, largest weight first.
         lean_deg: trunk lean toward the stance side (degrees).
         shift_frac / shift_pct_hip: lateral COM shift toward the stance ankle.
         confidence: 0-1 that the status is right (0 when inconclusive).
@@ -133,6 +144,9 @@ class SideFinding:
     hold_s: float | None
     confidence: float
     reasons: tuple[str, ...]
+    drop_low_deg: float | None = None
+    drop_high_deg: float | None = None
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,12 +280,12 @@ def _side_finding(
             (f"The {leg} leg could not be judged: {why}.",),
         )  # fmt: skip
     m = max(valid, key=lambda v: v.hold_s)
-    # Fewer frames with a pelvis angle -> a less certain median.
-    unc = _uncertainty(m.drop_noise_deg, th) / math.sqrt(max(m.drop_coverage, 0.25))
+    assert m.fused is not None  # a valid trial has a fused drop
+    unc, low, high = m.fused.uncertainty_deg, m.fused.low_deg, m.fused.high_deg
     lean_unc = _uncertainty(m.lean_noise_deg, th, floor=1.0)
     hold_factor = min(1.0, math.sqrt(m.hold_s / 5.0))
     drop_txt = f"the {lifted} side of the pelvis moved {m.drop_deg:+.1f} deg (+ = dropped)"
-    if m.drop_deg >= th.drop_deg + unc:
+    if low >= th.drop_deg:
         status = Status.POSITIVE
         conf = _margin_confidence(m.drop_deg - th.drop_deg, unc)
         main = (
@@ -279,18 +293,19 @@ def _side_finding(
             f"{m.drop_deg:.1f} deg (threshold {th.drop_deg:.0f} deg): the {leg} gluteus medius "
             "looks weak (positive Trendelenburg sign)."
         )
-    elif m.drop_deg > th.drop_deg - unc:
+    elif high >= th.drop_deg:
         status = Status.INCONCLUSIVE
         conf = 0.0
         main = (
-            f"Standing on the {leg} leg {drop_txt}, within its uncertainty "
-            f"(+/-{unc:.1f} deg) of the {th.drop_deg:.0f}-degree threshold: borderline."
+            f"Standing on the {leg} leg {drop_txt}; the true drop may be anywhere from "
+            f"{low:+.1f} to {high:+.1f} deg, which includes the {th.drop_deg:.0f}-degree "
+            "threshold: borderline."
         )
     elif m.lean_deg >= th.lean_deg + lean_unc:
         status = Status.COMPENSATED
         conf = min(
             _margin_confidence(m.lean_deg - th.lean_deg, lean_unc),
-            _margin_confidence(m.drop_deg - th.drop_deg, unc),
+            _margin_confidence(high - th.drop_deg, unc),
         )
         main = (
             f"Standing on the {leg} leg the pelvis stayed level but the trunk leaned "
@@ -308,7 +323,7 @@ def _side_finding(
     else:
         status = Status.NORMAL
         conf = min(
-            _margin_confidence(m.drop_deg - th.drop_deg, unc),
+            _margin_confidence(high - th.drop_deg, unc),
             _margin_confidence(m.lean_deg - th.lean_deg, lean_unc),
         )
         main = f"Standing on the {leg} leg the pelvis stayed level ({drop_txt}) without leaning."
@@ -328,6 +343,9 @@ def _side_finding(
         hold_s=m.hold_s,
         confidence=conf * hold_factor * factor,
         reasons=tuple(reasons),
+        drop_low_deg=low,
+        drop_high_deg=high,
+        evidence=m.fused.carried_by,
     )
 
 

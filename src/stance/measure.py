@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .pelvis import PelvisEstimator
+from .fuse import Evidence, FusedDrop, fuse, measurement_uncertainty
+from .pelvis import FusedTilt, PelvisEstimator
 from .segment import LEFT_UP, RIGHT_UP, Segmentation, Trial
 from .track import LM, PoseTrack, Side
 
@@ -103,6 +104,12 @@ class TrialMetrics:
     series: TrialSeries
     lean_noise_deg: float = float("nan")
     drop_coverage: float = float("nan")  # 0-1: share of baseline and hold frames with a tilt
+    fused: FusedDrop | None = None  # the evidence behind drop_deg, its uncertainty and interval
+
+    @property
+    def drop_uncertainty_deg(self) -> float:
+        """Measurement uncertainty of ``drop_deg`` (k = 2), degrees; NaN when not measured."""
+        return float("nan") if self.fused is None else self.fused.uncertainty_deg
 
     @property
     def valid(self) -> bool:
@@ -179,9 +186,17 @@ def measure(
     pelvis: PelvisEstimator,
     settle_s: float = 0.5,
     peak_percentile: float = 95.0,
+    uncertainty_floor_deg: float = 0.5,
+    noise_factor: float = 2.0,
 ) -> Measurements:
-    """Measure every trial of ``seg`` on the (cleaned) ``track``."""
-    tilt = pelvis.tilt_deg(track)
+    """Measure every trial of ``seg`` on the (cleaned) ``track``.
+
+    A `FusedTilt` estimator's pieces of evidence are measured one by one and fused per trial
+    (``stance.fuse``); the uncertainty of each is ``measurement_uncertainty`` with
+    ``uncertainty_floor_deg`` and ``noise_factor``.
+    """
+    parts = pelvis.evidence if isinstance(pelvis, FusedTilt) else (pelvis,)
+    tilts = tuple((p.name, p.tilt_deg(track)) for p in parts)
     trunk = trunk_angle_deg(track)
     com = center_of_mass(track)
     trials = tuple(
@@ -189,11 +204,12 @@ def measure(
             track,
             seg,
             tr,
-            tilt=tilt,
+            tilts=tilts,
             trunk=trunk,
             com=com,
             settle_s=settle_s,
             peak_percentile=peak_percentile,
+            unc=(uncertainty_floor_deg, noise_factor),
         )
         for tr in seg.trials
     )
@@ -291,11 +307,12 @@ def _measure_trial(
     seg: Segmentation,
     trial: Trial,
     *,
-    tilt: np.ndarray,
+    tilts: tuple[tuple[str, np.ndarray], ...],
     trunk: np.ndarray,
     com: np.ndarray,
     settle_s: float,
     peak_percentile: float,
+    unc: tuple[float, float],
 ) -> TrialMetrics:
     nan = float("nan")
     b = trial.baseline
@@ -314,7 +331,6 @@ def _measure_trial(
     base = slice(b.i0, b.i1)
     drop_sign = -1.0 if trial.lifted is Side.LEFT else 1.0
     lean_sign = 1.0 if trial.stance is Side.LEFT else -1.0
-    drop = drop_sign * _wrap_deg(tilt[span] - _nanmedian(tilt[base]))
     lean = lean_sign * _wrap_deg(trunk[span] - _nanmedian(trunk[base]))
 
     c = com @ axis  # (T,) COM along the baseline ankle line, + toward the person's left ankle
@@ -336,6 +352,7 @@ def _measure_trial(
     if settled.size < 3:
         settled = hold
     k = settled - start
+    drop, fused = _fused_drop(tilts, span, base, k, drop_sign=drop_sign, unc=unc)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         peak = (
@@ -343,17 +360,12 @@ def _measure_trial(
             if np.any(np.isfinite(drop[k]))
             else nan
         )
-
-    # The pelvis angle must be known over most of the baseline and of the hold: a median of
-    # a few surviving frames is not a measurement (image estimators return NaN when the
-    # pelvis is hidden or untextured).
-    coverage = min(_finite_share(tilt[base]), _finite_share(drop[k]))
-    drop_deg = held_level(drop[k]) if coverage >= MIN_TILT_COVERAGE else nan
+    lead = max(fused.evidence, key=lambda e: (e.weight, e.coverage))
     return TrialMetrics(
         trial=trial,
-        drop_deg=drop_deg,
+        drop_deg=fused.drop_deg,
         drop_peak_deg=peak,
-        drop_noise_deg=_nanstd(tilt[base]),
+        drop_noise_deg=lead.noise_deg,
         lean_deg=_nanmedian(lean[k]),
         shift_frac=_nanmedian(shift_frac[k]),
         shift_pct_hip=100.0 * _nanmedian(shift_px[k]) / hip_w,
@@ -361,8 +373,46 @@ def _measure_trial(
         hold_s=trial.hold_s,
         series=TrialSeries(t_s=t, drop_deg=drop, lean_deg=lean, shift_frac=shift_frac),
         lean_noise_deg=_nanstd(trunk[base]),
-        drop_coverage=coverage,
+        drop_coverage=max(e.coverage for e in fused.evidence),
+        fused=fused,
     )
+
+
+def _fused_drop(
+    tilts: tuple[tuple[str, np.ndarray], ...],
+    span: slice,
+    base: slice,
+    k: np.ndarray,
+    *,
+    drop_sign: float,
+    unc: tuple[float, float],
+) -> tuple[np.ndarray, FusedDrop]:
+    """Each evidence's drop series and held level, then their fusion.
+
+    Returns the per-frame drop series (N,) (the evidence's series averaged with the trial's
+    weights where present) and the fused trial drop. The pelvis angle must be known over most
+    of the baseline and of the settled hold (``k``: settled-hold indices into the series): a
+    level from a few surviving frames is not a measurement (image estimators return NaN when
+    the pelvis is hidden or untextured).
+    """
+    series, evidence = [], []
+    for name, tilt in tilts:
+        drop = drop_sign * _wrap_deg(tilt[span] - _nanmedian(tilt[base]))
+        coverage = min(_finite_share(tilt[base]), _finite_share(drop[k]))
+        noise = _nanstd(tilt[base])
+        level = held_level(drop[k]) if coverage >= MIN_TILT_COVERAGE else float("nan")
+        u = measurement_uncertainty(noise, coverage, floor_deg=unc[0], noise_factor=unc[1])
+        series.append(drop)
+        evidence.append(Evidence(name, level, noise, coverage, u))
+    fused = fuse(evidence)
+    w = np.array([e.weight for e in fused.evidence])[:, None]
+    stack = np.stack(series)  # (E, N)
+    if not w.sum() > 0:
+        return series[0], fused
+    have = np.isfinite(stack) & (w > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        combined = (np.where(have, stack, 0.0) * w).sum(axis=0) / (have * w).sum(axis=0)
+    return np.asarray(combined), fused
 
 
 def _weight_left_pct(track: PoseTrack, seg: Segmentation, com: np.ndarray) -> float | None:

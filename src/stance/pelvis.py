@@ -69,3 +69,27 @@ class PrecomputedTilt:
                 f"precomputed tilt has shape {self.tilt.shape}, the track has {len(track)} frames"
             )
         return np.asarray(self.tilt, dtype=float)
+
+
+@dataclass(frozen=True)
+class FusedTilt:
+    """Several independent tilt series of the same frames, fused per trial by ``measure``.
+
+    Each piece of evidence is measured on its own (baseline, hold, coverage, noise); the trial's
+    drop is their uncertainty-weighted mean (see ``stance.fuse``). ``tilt_deg`` gives the first
+    evidence that has values (for per-frame displays only).
+
+    Attributes:
+        name: the reported estimator name.
+        evidence: the independent series, in order of preference.
+    """
+
+    name: str
+    evidence: tuple[PrecomputedTilt, ...]
+
+    def tilt_deg(self, track: PoseTrack) -> np.ndarray:
+        for e in self.evidence:
+            tilt = e.tilt_deg(track)
+            if np.isfinite(tilt).any():
+                return tilt
+        return np.full(len(track), np.nan)

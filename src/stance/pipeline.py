@@ -13,24 +13,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from stance.clean import clean_track
 from stance.errors import NoValidTestError
 from stance.judge import Thresholds, Verdict, judge
 from stance.measure import Measurements, measure
-from stance.pelvis import HipLineEstimator, PelvisEstimator, PrecomputedTilt
+from stance.pelvis import FusedTilt, HipLineEstimator, PelvisEstimator, PrecomputedTilt
 from stance.quality import QualityReport, assess_quality
 from stance.segment import Segmentation, segment
 from stance.source import Frame, VideoInfo, iter_frames, probe_video
 from stance.track import PoseTrack
 
 if TYPE_CHECKING:
+    from stance.pelvis_edge import PelvisEdgeTracker
     from stance.pelvis_image import PelvisImageTracker
     from stance.pose import FrameObserver
 
 log = logging.getLogger(__name__)
 
-ESTIMATORS = ("pelvis_image", "hip_line")
-"""Pelvic-drop estimators, the default first (see docs/VALIDATION.md for why)."""
+ESTIMATORS = ("fused", "pelvis_image", "pelvis_edge", "hip_line")
+"""Pelvic-drop estimators, the default first (see docs/VALIDATION.md for why): ``fused``
+combines the two image estimators, ``pelvis_image`` (waist-band texture) and ``pelvis_edge``
+(a garment or skin boundary line), by their uncertainties; ``hip_line`` is MediaPipe's hip
+landmarks (known to be nearly blind to a real drop)."""
+
+IMAGE_EVIDENCE = ("pelvis_image", "pelvis_edge")
+"""The image estimators that ``fused`` combines, in order of preference."""
 
 DEFAULT_MAX_FPS = 10.0
 """Default analysis rate (frames per second), chosen by measurement: the lowest rate at which
@@ -70,22 +79,49 @@ class Analysis:
     timings_s: dict[str, float]
 
 
-def pelvis_observer(name: str) -> PelvisImageTracker | None:
+class PelvisObserver:
+    """Frame observer driving the image estimators of one analysis (see `pelvis_observer`)."""
+
+    def __init__(self, name: str, trackers: dict[str, PelvisImageTracker | PelvisEdgeTracker]):
+        self.name = name
+        self.trackers = trackers
+
+    def observe(self, frame: Frame, xy: np.ndarray | None) -> None:
+        for t in self.trackers.values():
+            t.observe(frame, xy)
+
+    @property
+    def last_tilt_deg(self) -> float:
+        """The latest frame's tilt from the first estimator that has one (live display)."""
+        for t in self.trackers.values():
+            v = t.last_tilt_deg
+            if v == v:  # not NaN
+                return v
+        return float("nan")
+
+
+def pelvis_observer(name: str) -> PelvisObserver | None:
     """The frame observer an estimator needs during the pose pass (None for landmark-only)."""
     if name not in ESTIMATORS:
         raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
-    if name == "pelvis_image":
-        from stance.pelvis_image import PelvisImageTracker
+    if name == "hip_line":
+        return None
+    from stance.pelvis_edge import PelvisEdgeTracker
+    from stance.pelvis_image import PelvisImageTracker
 
-        return PelvisImageTracker()
-    return None
+    make = {"pelvis_image": PelvisImageTracker, "pelvis_edge": PelvisEdgeTracker}
+    names = IMAGE_EVIDENCE if name == "fused" else (name,)
+    return PelvisObserver(name, {n: make[n]() for n in names})
 
 
-def pelvis_estimator(name: str, observer: PelvisImageTracker | None) -> PelvisEstimator:
+def pelvis_estimator(name: str, observer: PelvisObserver | None) -> PelvisEstimator:
     """The estimator for the numeric steps, from the observer that watched the frames."""
     if observer is None:
         return HipLineEstimator()
-    return PrecomputedTilt(name, observer.result().tilt_deg)
+    parts = tuple(PrecomputedTilt(n, t.result().tilt_deg) for n, t in observer.trackers.items())
+    if name == "fused":
+        return FusedTilt(name, parts)
+    return parts[0]
 
 
 @dataclass(frozen=True)
@@ -113,7 +149,14 @@ def judge_track(
     track = clean_track(raw)
     seg = segment(track)
     quality = assess_quality(track, seg, source_fps=source_fps)
-    meas = measure(track, seg, pelvis=pelvis)
+    th = settings.thresholds
+    meas = measure(
+        track,
+        seg,
+        pelvis=pelvis,
+        uncertainty_floor_deg=th.min_uncertainty_deg,
+        noise_factor=th.noise_factor,
+    )
     verdict = judge(meas, quality, thresholds=settings.thresholds, age=settings.age)
     return Judged(track, seg, quality, meas, verdict)
 

@@ -15,12 +15,13 @@ from typing import Any
 from stance import __version__
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
 from stance.atomic import write_atomic
+from stance.fuse import Evidence
 from stance.judge import SideFinding, Status, Verdict
 from stance.measure import TrialMetrics
 from stance.pipeline import Analysis
 from stance.track import Side
 
-SCHEMA = "stance.analysis/1.0"
+SCHEMA = "stance.analysis/1.1"
 
 UNITS = {
     "t_s, start_s, end_s, hold_s": "seconds from the start of the file",
@@ -53,13 +54,28 @@ def _trial(m: TrialMetrics) -> dict[str, Any]:
             else {"start_s": _num(t.baseline.t0_s), "end_s": _num(t.baseline.t1_s)}
         ),
         "drop_deg": _num(m.drop_deg),
+        "drop_uncertainty_deg": _num(m.drop_uncertainty_deg),
+        "drop_low_deg": None if m.fused is None else _num(m.fused.low_deg),
+        "drop_high_deg": None if m.fused is None else _num(m.fused.high_deg),
         "drop_peak_deg": _num(m.drop_peak_deg),
         "drop_noise_deg": _num(m.drop_noise_deg),
         "drop_coverage": _num(m.drop_coverage, 3),
+        "evidence": [] if m.fused is None else [_evidence(e) for e in m.fused.evidence],
         "lean_deg": _num(m.lean_deg),
         "shift_frac": _num(m.shift_frac, 3),
         "shift_pct_hip": _num(m.shift_pct_hip, 1),
         "sway_pct_hip": _num(m.sway_pct_hip, 1),
+    }
+
+
+def _evidence(e: Evidence) -> dict[str, Any]:
+    return {
+        "estimator": e.name,
+        "drop_deg": _num(e.drop_deg),
+        "uncertainty_deg": _num(e.uncertainty_deg),
+        "noise_deg": _num(e.noise_deg),
+        "coverage": _num(e.coverage, 3),
+        "weight": _num(e.weight, 3),
     }
 
 
@@ -69,6 +85,9 @@ def _finding(f: SideFinding) -> dict[str, Any]:
         "status": f.status.value,
         "drop_deg": _num(f.drop_deg),
         "drop_uncertainty_deg": _num(f.drop_uncertainty_deg),
+        "drop_low_deg": _num(f.drop_low_deg),
+        "drop_high_deg": _num(f.drop_high_deg),
+        "evidence": list(f.evidence),
         "lean_deg": _num(f.lean_deg),
         "shift_frac": _num(f.shift_frac, 3),
         "shift_pct_hip": _num(f.shift_pct_hip, 1),
@@ -152,7 +171,12 @@ def finding_sentence(f: SideFinding) -> str:
     if f.drop_deg is None:
         return f"Standing on your {s} leg: not measured ({_reasons(f) or 'no trial'})."
     drop = f"{abs(f.drop_deg):.1f} deg"
-    unc = f" (+/- {f.drop_uncertainty_deg:.1f})" if f.drop_uncertainty_deg is not None else ""
+    notes = []
+    if f.drop_low_deg is not None and f.drop_high_deg is not None:
+        notes.append(f"true drop {f.drop_low_deg:+.1f} to {f.drop_high_deg:+.1f}")
+    if f.evidence:
+        notes.append("from the " + " and ".join(EVIDENCE_WORDS.get(e, e) for e in f.evidence))
+    unc = f" ({'; '.join(notes)})" if notes else ""
     moved = "dropped" if f.drop_deg > 0 else "rose"
     if f.status is Status.POSITIVE:
         tail = f"your {f.stance.value} gluteus medius looks weak."
@@ -166,6 +190,14 @@ def finding_sentence(f: SideFinding) -> str:
     else:
         tail = "inconclusive: " + (_reasons(f) or "too close to call") + "."
     return f"Standing on your {s} leg, your {o} hip {moved} {drop}{unc}: {tail}"
+
+
+EVIDENCE_WORDS = {
+    "pelvis_image": "waist texture",
+    "pelvis_edge": "garment edge",
+    "hip_line": "hip landmarks",
+}
+"""How each estimator is named in the sentences users read."""
 
 
 def summary_line(v: Verdict) -> str:
@@ -224,11 +256,12 @@ def render(a: Analysis, console: Any) -> None:
         console.print(table)
     for f in v.findings.values():
         console.print("  " + finding_sentence(f))
-    if a.settings.estimator == "pelvis_image" and a.measurements.trials:
+    if a.settings.estimator != "hip_line" and a.measurements.trials:
         console.print(
-            "  [dim]Hip drop is measured from the image of the waist; on rendered bodies with "
-            "known truth it reads 40-90% of a true drop, so a real drop may be larger "
-            "(docs/VALIDATION.md).[/]"
+            "  [dim]Hip drop is measured from the garments and skin at the pelvis; on rendered "
+            "bodies with known truth they turn by 30-100% of a true drop, so the range given is "
+            "where the true drop can be, and a side is called normal only when all of it is "
+            "below the threshold (docs/VALIDATION.md).[/]"
         )
     for h in v.holds:
         norm = f"; age norm {h.norm_s:.0f} s ({h.norm_source})" if h.norm_s is not None else ""

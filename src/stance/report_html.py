@@ -22,7 +22,7 @@ from stance import overlay
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
 from stance.atomic import write_atomic
 from stance.pipeline import Analysis
-from stance.report import finding_sentence, summary_line, to_dict
+from stance.report import EVIDENCE_WORDS, finding_sentence, summary_line, to_dict
 from stance.report_csv import frame_table, settled_indices, trial_start_index
 from stance.segment import LEFT_UP, RIGHT_UP
 from stance.source import iter_frames
@@ -275,6 +275,8 @@ def _numbers(doc: dict[str, Any]) -> list[str]:
             f["status"],
             _fmt(f["drop_deg"], " deg", sign=True),
             _fmt(f["drop_uncertainty_deg"], " deg"),
+            _interval(f),
+            ", ".join(EVIDENCE_WORDS.get(x, x) for x in f.get("evidence", [])) or "n/a",
             _fmt(f["lean_deg"], " deg", sign=True),
             _fmt(f["shift_frac"], "", 2),
             _fmt(f["hold_s"], " s"),
@@ -308,7 +310,9 @@ def _numbers(doc: dict[str, Any]) -> list[str]:
                 "standing on",
                 "status",
                 "pelvic drop",
-                "+/- uncertainty",
+                "+/- measurement (k=2)",
+                "true drop range",
+                "measured from",
                 "trunk lean",
                 "shift (fraction)",
                 "hold",
@@ -318,6 +322,14 @@ def _numbers(doc: dict[str, Any]) -> list[str]:
         ),
         f"<p class=note>Units and signs:</p><ul class=note>{units}</ul>",
     ]
+
+
+def _interval(f: dict[str, Any]) -> str:
+    """The finding's true-drop range as text (n/a when not measured)."""
+    lo, hi = f.get("drop_low_deg"), f.get("drop_high_deg")
+    if lo is None or hi is None:
+        return "n/a"
+    return f"{_fmt(lo, '', sign=True)} to {_fmt(hi, ' deg', sign=True)}"
 
 
 def write_html(a: Analysis, path: Path) -> None:

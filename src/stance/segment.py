@@ -6,7 +6,13 @@ The signal is the height of the LEFT foot above the RIGHT foot, in leg lengths, 
 the body's own vertical (the clip's median hip-midpoint -> shoulder-midpoint direction), so a
 tilted camera changes nothing. The height difference is taken for the ankles, the heels and the
 foot tips, and the median of the three is used (a single badly placed landmark cannot move it).
-Leg length is the clip's median hip-to-ankle distance of the longer (straight, standing) leg.
+Where the KNEES differ more than the feet and by at least ``LIFT_ON``, the knees' difference is
+used instead (below that a pelvic drop alone moves the knees by a few hundredths): a high lift
+(hip flexed 45-90 degrees) brings the foot toward the camera, so it rises little in the image,
+and loose trousers or a foot hidden behind the standing leg can make the pose model put it
+on the floor, while the lifted knee is unmistakably high (a knee cannot rise with its foot on
+the floor). Leg length is the clip's median hip-to-ankle distance of the longer (straight,
+standing) leg.
 
 A foot counts as up when it is ``lift_on`` leg lengths above the other one and as down again
 below ``lift_off`` (hysteresis). Lifts of the same foot separated by less than
@@ -133,7 +139,8 @@ def leg_length_px(track: PoseTrack) -> float:
 def foot_lift(
     track: PoseTrack, *, up: np.ndarray | None = None, leg_px: float | None = None
 ) -> np.ndarray:
-    """(T,) LEFT foot height above the RIGHT foot in leg lengths (see the module docstring)."""
+    """(T,) LEFT foot height above the RIGHT foot in leg lengths; the knees' height difference
+    where it is the larger one (see the module docstring)."""
     up = body_up(track) if up is None else up
     leg = leg_length_px(track) if leg_px is None else leg_px
     if not np.isfinite(leg) or leg <= 0:
@@ -145,9 +152,14 @@ def foot_lift(
         ],
         axis=-1,
     )
+    knee = (track.point(LM.LEFT_KNEE) - track.point(LM.RIGHT_KNEE)) @ up
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.asarray(np.nanmedian(diffs, axis=-1) / leg)
+        feet = np.nanmedian(diffs, axis=-1)
+    higher_knee = (
+        np.isfinite(knee) & (np.abs(knee) >= LIFT_ON * leg) & ~(np.abs(feet) >= np.abs(knee))
+    )
+    return np.asarray(np.where(higher_knee, knee, feet) / leg)
 
 
 def segment(
