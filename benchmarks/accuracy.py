@@ -18,7 +18,6 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from truth_clips import Fit, collect, truth_clips, truth_trials  # noqa: E402
+from truth_clips import section as truth_section  # noqa: E402
 
 from stance.models import ensure_model  # noqa: E402
 from stance.pipeline import (  # noqa: E402
     ESTIMATORS,
     Judged,
+    PelvisObserver,
     Settings,
     judge_track,
     pelvis_estimator,
@@ -41,27 +45,28 @@ from stance.pipeline import (  # noqa: E402
 from stance.source import probe_video  # noqa: E402
 from stance.track import Side  # noqa: E402
 
-HIP_WIDTH_CM = 17.8  # hip-joint-centre distance of the rendered characters (truth JSON)
-
-
 # --------------------------------------------------------------------------- running
 
 
 def run_all_estimators(
     path: Path, *, max_fps: float | None = None, mirrored: bool = False
 ) -> dict[str, Judged]:
-    """One pose pass with every estimator's observer; the numeric steps once per estimator.
-    ``mirrored``: every frame flipped in memory (as for a selfie recording)."""
+    """One pose pass with the fused observer (every image estimator watches the frames once);
+    the numeric steps once per estimator. ``mirrored``: every frame flipped in memory (as
+    for a selfie recording)."""
     video = probe_video(path)
     settings = Settings(max_fps=max_fps, mirrored=mirrored)  # max_fps None: every frame
-    observers = {name: pelvis_observer(name) for name in ESTIMATORS}
-    raw = run_pose(
-        path,
-        video,
-        model_path=ensure_model(),
-        settings=settings,
-        observers=[o for o in observers.values() if o is not None],
-    )
+    fused = pelvis_observer("fused")
+    assert fused is not None
+    raw = run_pose(path, video, model_path=ensure_model(), settings=settings, observers=[fused])
+    observers = {
+        name: None
+        if name == "hip_line"
+        else fused
+        if name == "fused"
+        else PelvisObserver(name, {name: fused.trackers[name]})
+        for name in ESTIMATORS
+    }
     return {
         name: judge_track(
             raw, pelvis=pelvis_estimator(name, obs), settings=settings, source_fps=video.fps_nominal
@@ -70,164 +75,35 @@ def run_all_estimators(
     }
 
 
-@dataclass(frozen=True)
-class Fit:
-    n: int
-    slope: float
-    offset: float
-    rmse: float
-    max_err: float
-
-    @staticmethod
-    def of(true: list[float], meas: list[float]) -> Fit:
-        t, m = np.asarray(true, float), np.asarray(meas, float)
-        ok = np.isfinite(t) & np.isfinite(m)
-        t, m = t[ok], m[ok]
-        if len(t) < 2 or np.ptp(t) == 0:
-            return Fit(len(t), float("nan"), float("nan"), float("nan"), float("nan"))
-        slope, offset = np.polyfit(t, m, 1)
-        err = m - t
-        return Fit(
-            len(t),
-            float(slope),
-            float(offset),
-            float(np.sqrt(np.mean(err**2))),
-            float(np.max(np.abs(err))),
-        )
-
-    def cells(self) -> str:
-        return (
-            f"{self.n} | {self.slope:.2f} | {self.offset:+.2f} | "
-            f"{self.rmse:.2f} | {self.max_err:.2f}"
-        )
-
-
 # --------------------------------------------------------------------------- truth clips
 
 
-def truth_trials(truth: dict[str, Any]) -> list[dict[str, Any]]:
-    """Held single-leg phases of a truth JSON: side, start, end and median applied values."""
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for fr in truth["frames"]:
-        if fr["phase"] in ("left_up", "right_up"):  # avatar sequences
-            side = fr["phase"].split("_")[0]
-        elif fr["phase"] == "hold":  # the bundled sample
-            side = fr["foot_up"]
-        else:
-            continue
-        rows.setdefault(side, []).append(fr)
-    out = []
-    for side, frs in rows.items():
-        ap = [f["applied"] for f in frs]
-        out.append(
-            {
-                "lifted": side,
-                "start_s": frs[0]["t_s"],
-                "end_s": frs[-1]["t_s"],
-                "drop_deg": float(np.median([a["pelvic_drop_deg"] for a in ap])),
-                "lean_deg": float(np.median([a.get("trunk_lean_deg", 0.0) for a in ap])),
-                "shift_cm": float(
-                    np.median([a.get("shift_cm", a.get("pelvic_shift_cm", np.nan)) for a in ap])
-                ),
-            }
-        )
-    return sorted(out, key=lambda r: r["start_s"])
-
-
-def truth_clips() -> list[tuple[str, Path, Path]]:
-    clips = [("sample", REPO / "sample_videos" / "sample_right_weak.mp4")]
-    seq = SHARED / "avatar" / "sequences"
-    clips += [(p.stem, p) for p in sorted(seq.glob("dev_*.mp4"))]
-    return [(n, p, p.with_suffix(".json")) for n, p in clips if p.with_suffix(".json").exists()]
-
-
 def section_truth_clips(
-    lines: list[str], summary: dict[str, Any], keep: dict[str, dict[str, Judged]]
+    lines: list[str],
+    summary: dict[str, Any],
+    keep: dict[str, dict[str, Judged]],
+    extra_dirs: list[Path],
 ) -> None:
     lines += ["## Rendered clips with per-frame truth", ""]
-    clips = truth_clips()
+    clips = truth_clips(extra_dirs)
     if len(clips) < 2:
         lines.append("_../shared/avatar/sequences absent: only the bundled sample is used._")
-    pooled: dict[str, dict[str, list[float]]] = {
-        e: {k: [] for k in ("true", "drop", "tshift", "shift", "tlean", "lean")} for e in ESTIMATORS
-    }
-    table = [
-        "| clip | foot up | true drop | "
-        + " | ".join(f"{e} drop" for e in ESTIMATORS)
-        + " | true shift cm | shift cm | true lean | lean | side ok | start err s | end err s |",
-        "|---" * (10 + len(ESTIMATORS)) + "|",
-    ]
-    side_ok_all = []
-    names: list[str] = []  # the clip of each pooled trial
-    for name, path, truth_path in clips:
-        truth = truth_trials(json.loads(truth_path.read_text()))
-        res = run_all_estimators(path)
-        keep[name] = res
-        for tt in truth:
-            names.append(name)
-            cells: list[str] = []
-            found = None
-            for est in ESTIMATORS:
-                trials = res[est].measurements.trials
-                match = [m for m in trials if m.trial.lifted.value == tt["lifted"]]
-                m = (
-                    min(match, key=lambda m: abs(m.trial.start_s - tt["start_s"]))
-                    if match
-                    else None
-                )
-                cells.append("missed" if m is None else f"{m.drop_deg:+.1f}")
-                pooled[est]["true"].append(tt["drop_deg"])
-                pooled[est]["drop"].append(np.nan if m is None else m.drop_deg)
-                found = found or m
-            m = found
-            side_ok = m is not None
-            side_ok_all.append(side_ok)
-            shift = np.nan if m is None else m.shift_pct_hip / 100 * HIP_WIDTH_CM
-            lean = np.nan if m is None else m.lean_deg
-            for est in ESTIMATORS:
-                pooled[est]["tshift"].append(tt["shift_cm"])
-                pooled[est]["shift"].append(shift)
-                pooled[est]["tlean"].append(tt["lean_deg"])
-                pooled[est]["lean"].append(lean)
-            start_err = np.nan if m is None else m.trial.start_s - tt["start_s"]
-            end_err = np.nan if m is None else m.trial.end_s - tt["end_s"]
-            table.append(
-                f"| {name} | {tt['lifted']} | {tt['drop_deg']:+.1f} | "
-                + " | ".join(cells)
-                + f" | {tt['shift_cm']:.1f} | {shift:.1f} | {tt['lean_deg']:.1f} | {lean:+.1f} | "
-                f"{'yes' if side_ok else 'NO'} | {start_err:+.2f} | {end_err:+.2f} |"
-            )
-        verdicts = ", ".join(f"{e}: {res[e].verdict.outcome}" for e in ESTIMATORS)
-        summary.setdefault("verdicts", {})[name] = {e: res[e].verdict.outcome for e in ESTIMATORS}
-        print(f"  {name}: {verdicts}", flush=True)
-    lines += [*table, "", "Pooled over both lifted sides (measured = slope x true + offset):", ""]
-    lines += [
-        "| estimator | quantity | n | slope | offset | RMSE | max error |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for est in ESTIMATORS:
-        p = pooled[est]
-        fit = Fit.of(p["true"], p["drop"])
-        summary.setdefault("drop", {})[est] = fit.__dict__
-        lines.append(f"| {est} | pelvic drop (deg) | {fit.cells()} |")
-    soldier = [n != "sample" for n in names]
-    if any(soldier) and not all(soldier):
-        p = pooled[ESTIMATORS[0]]
-        keep_t = np.asarray(soldier)
-        fit = Fit.of(list(np.asarray(p["true"])[keep_t]), list(np.asarray(p["drop"])[keep_t]))
-        summary["drop_without_sample"] = fit.__dict__
-        lines.append(f"| {ESTIMATORS[0]}, Soldier clips only | pelvic drop (deg) | {fit.cells()} |")
-    p = pooled[ESTIMATORS[0]]
-    shift_fit, lean_fit = Fit.of(p["tshift"], p["shift"]), Fit.of(p["tlean"], p["lean"])
-    summary["shift"], summary["lean"] = shift_fit.__dict__, lean_fit.__dict__
-    lines.append(f"| landmarks | lateral shift (cm) | {shift_fit.cells()} |")
-    lines.append(f"| landmarks | trunk lean (deg) | {lean_fit.cells()} |")
-    lines.append(
-        f"\nLifted side found correctly in {sum(side_ok_all)} of {len(side_ok_all)} trials.\n"
-    )
+    if extra_dirs:
+        lines += [
+            "Besides the bundled sample and ../shared/avatar/sequences, renders made for this",
+            "run with ../shared/avatar/render (characters and outfits the estimators were not",
+            f"developed on): {', '.join(str(d) for d in extra_dirs)}.",
+            "",
+        ]
+    rows, results = collect(clips, run_all_estimators)
+    keep.update(results)
+    truth_section(lines, summary, rows)
 
 
 # --------------------------------------------------------------------------- sweeps
+
+
+SINGLE = tuple(e for e in ESTIMATORS if e != "fused")
 
 
 def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
@@ -246,6 +122,7 @@ def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
         "Each dropped frame is compared with the level (0 deg) frame of the same character and",
         "lifted foot, as a two-frame clip. These are unrelated renders (a 10-degree jump between",
         "frames), harder than video, where the pelvis moves a little from frame to frame.",
+        "Each estimator on its own (fusion works on trials, not on single frames).",
         "",
         "| character | estimator | n | slope | offset | RMSE | max error |",
         "|---|---|---|---|---|---|---|",
@@ -254,7 +131,7 @@ def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
     for char in sorted(p for p in root.iterdir() if p.is_dir()):
         truth = json.loads((char / "truth.json").read_text())
         level = {t["free_foot"]: t for t in truth if t["applied_drop_deg"] == 0}
-        res: dict[str, tuple[list[float], list[float]]] = {e: ([], []) for e in ESTIMATORS}
+        res: dict[str, tuple[list[float], list[float]]] = {e: ([], []) for e in SINGLE}
         for t in truth:
             if t["applied_shift_m"] != 0 or t["applied_drop_deg"] == 0:
                 continue
@@ -262,7 +139,7 @@ def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
             imgs = [cv2.imread(str(char / f)) for f in (ref["file"], t["file"])]
             h, w = imgs[0].shape[:2]
             builder = TrackBuilder(w, h)
-            obs = {e: pelvis_observer(e) for e in ESTIMATORS}
+            obs = {e: pelvis_observer(e) for e in SINGLE}
             with PoseEstimator(model) as est:
                 for i, img in enumerate(imgs):
                     subject = builder.add(i * 0.1, est.detect(img, i * 0.1))
@@ -282,7 +159,7 @@ def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
                 res[e][0].append(float(t["applied_drop_deg"]))
                 change = (float(tilt[1] - tilt[0]) + 180.0) % 360.0 - 180.0  # sides may swap
                 res[e][1].append(sign * change)
-        for e in ESTIMATORS:
+        for e in SINGLE:
             fit = Fit.of(*res[e])
             summary.setdefault("sweeps", {}).setdefault(char.name, {})[e] = fit.__dict__
             lines.append(f"| {char.name} | {e} | {fit.cells()} |")
@@ -778,6 +655,13 @@ def main() -> None:
     )
     ap.add_argument("--skip-metamorphic", action="store_true")
     ap.add_argument(
+        "--truth-dir",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="extra folders of rendered clips with truth JSON (render_clip.sh output)",
+    )
+    ap.add_argument(
         "--footage",
         nargs="*",
         default=["tree_pose_right_studio.mp4", "tree_pose_left_short.mp4"],
@@ -796,7 +680,7 @@ def main() -> None:
     summary: dict[str, Any] = {}
     keep: dict[str, dict[str, Judged]] = {}
     print("rendered clips...", flush=True)
-    section_truth_clips(lines, summary, keep)
+    section_truth_clips(lines, summary, keep, args.truth_dir)
     section_sample_waistband(lines, summary, keep)
     print("sweeps...", flush=True)
     section_sweeps(lines, summary)

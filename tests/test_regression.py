@@ -20,7 +20,7 @@ from conftest import AVATAR, REPO, SAMPLE, footage
 from stance.track import Side
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from accuracy import Fit, truth_trials
+from truth_clips import Fit, truth_trials
 
 STORED = json.loads((Path(__file__).parent / "regression" / "metrics.json").read_text())
 Analyse = Callable[..., Any]

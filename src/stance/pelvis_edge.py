@@ -71,6 +71,13 @@ class PelvisEdgeTracker:
         max_sigma_deg: NaN when the fitted angle's standard error exceeds this.
         max_edges: at most this many boundaries are followed (their changes are combined).
         min_gap: chosen boundaries are at least this far apart, torso lengths.
+        raised_knee: a knee less than this share of the other knee's distance below its hip
+            (along the torso) is raised: the columns its thigh may cover are left out
+            (``_thigh_columns``).
+        thigh_half_width: half-width of a thigh, torso lengths.
+        max_skew_deg: a boundary is followed only if it is this square to the torso.
+        max_rate_deg_s: NaN when a boundary turns faster than this (plus 3 degrees) since it
+            was last found (the pelvis does not; a jump to another edge does).
     """
 
     name = "pelvis_edge"
@@ -90,6 +97,10 @@ class PelvisEdgeTracker:
         max_sigma_deg: float = 1.5,
         max_edges: int = 1,
         min_gap: float = 0.04,
+        raised_knee: float = 0.85,
+        thigh_half_width: float = 0.15,
+        max_skew_deg: float = 6.0,
+        max_rate_deg_s: float = 40.0,
     ) -> None:
         if not (y_high > y_low and half_width > 0 and px_per_torso > 0):
             raise ValueError("pelvis edge canvas: need y_high > y_low and half_width > 0")
@@ -105,6 +116,10 @@ class PelvisEdgeTracker:
         self.max_sigma_deg = max_sigma_deg
         self.max_edges = max_edges
         self.min_gap = min_gap
+        self.raised_knee = raised_knee
+        self.thigh_half_width = thigh_half_width
+        self.max_skew_deg = max_skew_deg
+        self.max_rate_deg_s = max_rate_deg_s
         self._t: list[float] = []
         self._tilt: list[float] = []
         self._sigma: list[float] = []
@@ -119,12 +134,13 @@ class PelvisEdgeTracker:
             return
         canvas = self._canvas(np.asarray(frame.image), geo)
         step = canvas[2:] - canvas[:-2]  # (H-2, W, 3) vertical colour step, rows 1..H-2
+        hidden = self._thigh_columns(np.asarray(xy, dtype=np.float64), geo, step.shape[1])
+        t = float(frame.t_s)
         if not self._edges:
-            self._edges = self._pick(step)
-            if not self._edges:
-                self._push(math.nan, math.nan)
-                return
-        self._push(*self._combine([self._follow(e, step, geo.axis) for e in self._edges]))
+            self._edges, got = self._pick(step, geo.axis, hidden, t)
+        else:
+            got = [self._follow(e, step, geo.axis, hidden, t) for e in self._edges]
+        self._push(*self._combine(got))
 
     def result(self) -> PelvisEdgeResult:
         """Everything observed so far."""
@@ -170,15 +186,20 @@ class PelvisEdgeTracker:
         )
         return np.asarray(cv2.GaussianBlur(out, (0, 0), 1.0), dtype=np.float32)
 
-    def _pick(self, step: np.ndarray) -> list[_Edge]:
-        """The boundaries to follow, chosen on this frame: up to ``max_edges`` rows whose
-        colour step is present across most columns (a row's score is the 30th percentile of
-        the step over the columns), at least 0.35 times as strong as the strongest, apart from
-        each other by ``min_gap`` torso lengths."""
+    def _pick(
+        self, step: np.ndarray, axis: float, hidden: np.ndarray, t: float
+    ) -> tuple[list[_Edge], list[tuple[float, float]]]:
+        """The boundaries to follow, chosen on this frame, and their first measurements: up to
+        ``max_edges`` rows whose colour step is present across most columns (a row's score is
+        the 30th percentile of the step over the columns), at least 0.35 times as strong as the
+        strongest, apart from each other by ``min_gap`` torso lengths, and found as a line
+        within ``max_skew_deg`` of square to the torso (a waistband, hem or belt is; the
+        diagonal edges of armour plates, folds or a lifted thigh are not)."""
         mag = np.linalg.norm(step, axis=-1)  # (H-2, W)
         score = np.percentile(mag, 30, axis=1)
         gap = max(2, round(self.min_gap * self.px_per_torso))
         edges: list[_Edge] = []
+        got: list[tuple[float, float]] = []
         for r in np.argsort(-score):
             if score[r] < max(self.min_step, 0.35 * score.max()) or len(edges) >= self.max_edges:
                 break
@@ -186,18 +207,58 @@ class PelvisEdgeTracker:
                 continue
             colour = np.median(step[max(0, r - 1) : r + 2].reshape(-1, 3), axis=0)
             n = float(np.linalg.norm(colour))
-            if n >= self.min_step:
-                edges.append(_Edge(colour / n, n, int(r) + 1, np.full(step.shape[1], r + 1.0)))
-        return edges
+            if n < self.min_step:
+                continue
+            edge = _Edge(colour / n, n, int(r) + 1, np.full(step.shape[1], r + 1.0))
+            first = self._follow(edge, step, axis, hidden, t)
+            if math.isfinite(first[0]) and abs(math.degrees(math.atan(edge.ref_slope))) <= (
+                self.max_skew_deg
+            ):
+                edges.append(edge)
+                got.append(first)
+        return edges, got
 
-    def _follow(self, edge: _Edge, step: np.ndarray, axis: float) -> tuple[float, float]:
+    def _thigh_columns(self, xy: np.ndarray, geo: Any, width: int) -> np.ndarray:
+        """(W,) bool: canvas columns in front of which a raised thigh may be.
+
+        A thigh flexed more than about 35 degrees comes toward the camera in front of the
+        pelvis, and its top outline (or its trouser fold) would be taken for the boundary on
+        that side, tilting the line; those columns are left out. Raised: the knee's distance
+        below its hip landmark (along the torso axis) less than ``raised_knee`` times the other
+        knee's (cos 35 deg = 0.82)."""
+        hidden = np.zeros(width, dtype=bool)
+        P = self.px_per_torso
+        c, s = math.cos(geo.axis), math.sin(geo.axis)
+        across, down = np.array([c, s]), np.array([-s, c])
+        legs = [(xy[h], xy[k]) for h, k in ((23, 25), (24, 26))]
+        reach = [
+            float((k - h) @ down) if np.all(np.isfinite(h)) and np.all(np.isfinite(k)) else np.nan
+            for h, k in legs
+        ]
+        longest = np.nanmax(reach) if np.any(np.isfinite(reach)) else np.nan
+        for (hip, knee), d in zip(legs, reach, strict=True):
+            if not (np.isfinite(d) and d < self.raised_knee * longest):
+                continue
+            us = [((p - geo.hip) @ across) / geo.torso for p in (hip, knee)]
+            lo = (min(us) - self.thigh_half_width + self.half_width) * P
+            hi = (max(us) + self.thigh_half_width + self.half_width) * P
+            hidden[max(0, math.floor(lo)) : max(0, math.ceil(hi))] = True
+        return hidden
+
+    def _follow(
+        self, edge: _Edge, step: np.ndarray, axis: float, hidden: np.ndarray, t: float
+    ) -> tuple[float, float]:
         """Tilt change of one boundary since it was chosen and its standard error (degrees);
-        NaN when it was not found well enough on this frame."""
+        NaN when it was not found well enough on this frame, or when it turned faster than
+        ``max_rate_deg_s`` (plus 3 degrees) since it was last found (it jumped to another
+        edge). ``hidden``: (W,) columns left out (a raised thigh in front)."""
         resp = step @ edge.colour  # (H-2, W) signed step along the boundary's colour
         H, W = resp.shape
         rad = max(2, round(self.search * self.px_per_torso))
         rows = np.full(W, np.nan)
         for x in range(W):
+            if hidden[x]:
+                continue
             c = round(float(edge.rows[x])) - 1
             lo, hi = max(0, c - rad), min(H, c + rad + 1)
             if hi - lo < 3:
@@ -213,20 +274,33 @@ class PelvisEdgeTracker:
                 if den < 0:
                     off = min(0.5, max(-0.5, 0.5 * (a - cc) / den))
             rows[x] = lo + i + off + 1
-        fit = _robust_line(np.arange(W, dtype=np.float64), rows, tukey=self.tukey)
+        xs = np.arange(W, dtype=np.float64)
+        # the first time: the boundary's own shape (rows per column) becomes its reference;
+        # later: the line fitted to the displacement from that shape, so that a boundary that
+        # is curved (a V-shaped waistband) reads no tilt when some columns are hidden
+        ref = edge.ref_rows if edge.ref_rows is not None else np.zeros(W)
+        fit = _robust_line(xs, rows - ref, tukey=self.tukey)
         if fit is None:
             return math.nan, math.nan
         a, b, se_b, used = fit
-        sigma = math.degrees(se_b / (1.0 + b * b))
-        if used < self.min_columns * W or sigma > self.max_sigma_deg:
+        b_abs = b + edge.ref_slope
+        sigma = math.degrees(se_b / (1.0 + b_abs * b_abs))
+        if used < self.min_columns * W * (1.0 - hidden.mean()) or sigma > self.max_sigma_deg:
             return math.nan, math.nan
-        # follow the boundary: columns not found (or off the line) take the fitted line
-        line = a + b * np.arange(W, dtype=np.float64)
-        keep = np.isfinite(rows) & (np.abs(rows - line) < 2 * self.tukey)
-        edge.rows = np.where(keep, rows, line)
-        # the line's direction (1, b) in the canvas is rotated by the torso axis on screen
+        # the line's direction (1, b_abs) in the canvas is rotated by the torso axis on screen
         # (convention of pelvis_image: minus the torso axis when the boundary is square to it)
-        tilt = -(math.degrees(math.atan(b)) + math.degrees(axis))
+        tilt = -(math.degrees(math.atan(b_abs)) + math.degrees(axis))
+        if edge.last is not None and abs(tilt - edge.last[1]) > 3.0 + self.max_rate_deg_s * abs(
+            t - edge.last[0]
+        ):
+            return math.nan, math.nan
+        edge.last = (t, tilt)
+        # follow the boundary: columns not found (or off the line) take the fitted shape
+        line = ref + a + b * xs
+        keep = np.isfinite(rows) & (np.abs(rows - line) < 2 * self.tukey)
+        edge.rows = np.where(keep, rows, np.where(hidden, edge.rows, line))
+        if edge.ref_rows is None:
+            edge.ref_rows, edge.ref_slope = edge.rows.copy(), b
         if edge.tilt0 is None:
             edge.tilt0 = tilt
         return tilt - edge.tilt0, sigma
@@ -253,13 +327,16 @@ class PelvisEdgeTracker:
 @dataclass
 class _Edge:
     """One followed boundary: its step colour (3,) unit, step size, chosen row, last rows
-    per column (W,) in canvas px, and its tilt when first measured (degrees)."""
+    per column (W,) in canvas px, its tilt when first measured (degrees) and its shape then."""
 
     colour: np.ndarray
     strength: float
     row0: int
     rows: np.ndarray
     tilt0: float | None = None
+    ref_rows: np.ndarray | None = None  # (W,) its shape when first measured, canvas px
+    ref_slope: float = 0.0  # the slope of the line fitted to that shape
+    last: tuple[float, float] | None = None  # (time s, tilt deg) when last found
 
 
 def _robust_line(

@@ -1,0 +1,68 @@
+"""Fusion of pelvic-drop evidence and the true-drop range the judge decides on."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from stance.fuse import (
+    LIFT_BIAS_DEG,
+    READ_FRACTION_MIN,
+    Evidence,
+    drop_interval,
+    fuse,
+    measurement_uncertainty,
+)
+
+
+def _ev(name: str, drop: float, unc: float, coverage: float = 1.0) -> Evidence:
+    return Evidence(name, drop, 0.1, coverage, unc)
+
+
+def test_agreeing_evidence_is_averaged_by_its_uncertainty() -> None:
+    f = fuse([_ev("a", 3.0, 0.5), _ev("b", 4.0, 1.0)])
+    # weights 4 : 1
+    assert f.drop_deg == pytest.approx((4 * 3.0 + 1 * 4.0) / 5)
+    assert f.uncertainty_deg == pytest.approx(1 / math.sqrt(4 + 1))
+    assert [e.weight for e in f.evidence] == pytest.approx([0.8, 0.2])
+    assert f.carried_by == ("a", "b")
+
+
+def test_conflicting_evidence_widens_the_uncertainty() -> None:
+    agree = fuse([_ev("a", 3.0, 0.5), _ev("b", 3.2, 0.5)])
+    conflict = fuse([_ev("a", 3.0, 0.5), _ev("b", 9.0, 0.5)])
+    assert agree.uncertainty_deg == pytest.approx(0.5 / math.sqrt(2))
+    # Birge ratio: the spread of the readings, not their nominal precision
+    assert conflict.uncertainty_deg > 2.5
+    assert conflict.low_deg <= 3.0 + 1e-9 and conflict.high_deg > 9.0
+
+
+def test_unmeasured_evidence_carries_no_weight() -> None:
+    f = fuse([_ev("a", math.nan, 1.0, coverage=0.2), _ev("b", 2.0, 0.6)])
+    assert f.drop_deg == pytest.approx(2.0)
+    assert f.carried_by == ("b",)
+    assert f.evidence[0].weight == 0.0
+    none = fuse([_ev("a", math.nan, 1.0)])
+    assert math.isnan(none.drop_deg) and none.carried_by == ()
+
+
+def test_the_range_covers_what_the_image_cannot_see() -> None:
+    # a reading of 2.4 with +-0.5: the true drop may be up to 2.4 / 0.3, plus the thigh margin
+    low, high = drop_interval(2.4, 0.5)
+    assert low == pytest.approx(1.9)
+    assert high == pytest.approx(2.4 / READ_FRACTION_MIN + 0.5 + LIFT_BIAS_DEG)
+    # a hike is under-read the same way, and a level pelvis may read up to 1 deg low
+    low, high = drop_interval(-3.0, 0.5)
+    assert low == pytest.approx(-3.0 / READ_FRACTION_MIN - 0.5)
+    assert high == pytest.approx(-3.0 + 0.5 + LIFT_BIAS_DEG)
+    low, high = drop_interval(-0.8, 0.5)
+    assert low < 0.0 < high
+
+
+def test_measurement_uncertainty_grows_with_noise_and_missing_frames() -> None:
+    base = measurement_uncertainty(0.1, 1.0, floor_deg=0.5, noise_factor=2.0)
+    assert base == pytest.approx(0.5)  # the floor
+    assert measurement_uncertainty(1.0, 1.0, floor_deg=0.5, noise_factor=2.0) == pytest.approx(2.0)
+    assert measurement_uncertainty(0.1, 0.25, floor_deg=0.5, noise_factor=2.0) == pytest.approx(1.0)
+    assert measurement_uncertainty(math.nan, 1.0, floor_deg=0.5, noise_factor=2.0) == 1.0
