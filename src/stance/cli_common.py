@@ -45,7 +45,11 @@ ModelOption = Annotated[
 ]
 EstimatorOption = Annotated[
     str | None,
-    typer.Option("--estimator", help="Pelvic-drop estimator: pelvis_image or hip_line."),
+    typer.Option(
+        "--estimator",
+        help="Pelvic-drop estimator: fused (default: waist texture and garment edge "
+        "combined), pelvis_image, pelvis_edge or hip_line.",
+    ),
 ]
 AgeOption = Annotated[
     int | None,

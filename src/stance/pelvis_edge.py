@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .pelvis_image import _geometry
+from .pelvis_image import _geometry, sample_canvas, torso_map
 
 
 @dataclass(frozen=True)
@@ -162,29 +162,10 @@ class PelvisEdgeTracker:
 
     def _canvas(self, image: np.ndarray, geo: Any) -> np.ndarray:
         """(H, W, 3) float32 colour canvas aligned with the torso (rows go DOWN the body)."""
-        import cv2
-
         P = self.px_per_torso
-        w = round(2 * self.half_width * P)
-        h = round((self.y_high - self.y_low) * P)
-        k = geo.torso / P  # image px per canvas px
-        c, s = math.cos(geo.axis), math.sin(geo.axis)
-        R = np.array([[c, -s], [s, c]]) * k
-        t0 = geo.hip - R @ np.array([w / 2.0, self.y_high * P])
-        g = np.hstack([R, t0[:, None]])
-        src = image
-        while k > 2.0 and min(src.shape[:2]) > 8:  # shrink first so that sampling does not alias
-            src = cv2.pyrDown(src)
-            g = g / 2.0
-            k /= 2.0
-        out = cv2.warpAffine(
-            src.astype(np.float32),
-            g,
-            (w, h),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        return np.asarray(cv2.GaussianBlur(out, (0, 0), 1.0), dtype=np.float32)
+        size = (round(2 * self.half_width * P), round((self.y_high - self.y_low) * P))
+        g = torso_map(geo, P, (size[0] / 2.0, self.y_high * P))
+        return sample_canvas(image, g, size, grey=False, blur=1.0)
 
     def _pick(
         self, step: np.ndarray, axis: float, hidden: np.ndarray, t: float

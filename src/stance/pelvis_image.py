@@ -274,16 +274,10 @@ class PelvisImageTracker:
         import cv2
 
         P = self.px_per_torso
-        k = geo.torso / P  # image px per canvas px
         pad = self._pad
         w, h = self._size
-        u0 = w / 2.0
         v0 = pad + self.y_high * P  # canvas row of the hip line
-        # canvas axes: u across the torso, v down the torso (image rotated by the torso axis)
-        c, s = math.cos(geo.axis), math.sin(geo.axis)
-        R = np.array([[c, -s], [s, c]]) * k
-        t0 = geo.hip - R @ np.array([u0, v0])
-        g = np.hstack([R, t0[:, None]])
+        g = torso_map(geo, P, (w / 2.0, v0))
         canvas = self._sample(image, g)
         gx = cv2.Sobel(canvas, cv2.CV_32F, 1, 0, ksize=3) / 8.0
         gy = cv2.Sobel(canvas, cv2.CV_32F, 0, 1, ksize=3) / 8.0
@@ -341,36 +335,8 @@ class PelvisImageTracker:
         self._push(self._last_tilt, 1.0)
 
     def _sample(self, image: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """The canvas: ``image`` sampled through ``g`` (canvas -> image), grey float32,
-        blurred. Only the part of the image under the canvas is converted and shrunk."""
-        import cv2
-
-        w, h = self._size
-        corners = g[:, :2] @ np.array([[0.0, w, 0.0, w], [0.0, 0.0, h, h]]) + g[:, 2:]
-        k = math.hypot(g[0, 0], g[1, 0])
-        m = 4.0 * max(k, 1.0) + 2.0
-        H, W = image.shape[:2]
-        x0 = int(np.clip(math.floor(corners[0].min() - m), 0, W - 1))
-        x1 = int(np.clip(math.ceil(corners[0].max() + m), x0 + 1, W))
-        y0 = int(np.clip(math.floor(corners[1].min() - m), 0, H - 1))
-        y1 = int(np.clip(math.ceil(corners[1].max() + m), y0 + 1, H))
-        src = _gray(image[y0:y1, x0:x1])
-        gg = g.copy()
-        gg[:, 2] -= (x0, y0)
-        while k > 2.0 and min(src.shape[:2]) > 4:  # shrink first so that sampling does not alias
-            src = cv2.pyrDown(src)
-            gg = gg / 2.0
-            k /= 2.0
-        out = cv2.warpAffine(
-            src.astype(np.float32),
-            gg,
-            self._size,
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        if self.blur > 0:
-            out = cv2.GaussianBlur(out, (0, 0), self.blur)
-        return np.asarray(out, dtype=np.float32)
+        """The canvas: ``image`` sampled through ``g`` (canvas -> image), grey, blurred."""
+        return sample_canvas(image, g, self._size, grey=True, blur=self.blur)
 
     def _measure(self, image: np.ndarray, geo: _Geo, t: float) -> tuple[float, float]:
         """Tilt and quality of one frame (NaN, 0 when not measurable); updates the state.
@@ -514,6 +480,56 @@ def _geometry(xy: np.ndarray) -> _Geo | None:
     # angle that rotates "up" (0, -1) onto the torso axis, y down
     axis = math.atan2(up[0], -up[1])
     return _Geo(hip=hip, anchor=pts.mean(axis=0), torso=torso, axis=axis)
+
+
+def torso_map(geo: _Geo, px_per_torso: float, hip_uv: tuple[float, float]) -> np.ndarray:
+    """2x3 map from a torso-aligned canvas to the image: canvas columns (u) across the torso,
+    rows (v) down it, ``px_per_torso`` canvas px per torso length, the hip-landmark midpoint
+    at canvas point ``hip_uv``."""
+    k = geo.torso / px_per_torso  # image px per canvas px
+    c, s = math.cos(geo.axis), math.sin(geo.axis)
+    R = np.array([[c, -s], [s, c]]) * k
+    t0 = geo.hip - R @ np.asarray(hip_uv, dtype=np.float64)
+    return np.hstack([R, t0[:, None]])
+
+
+def sample_canvas(
+    image: np.ndarray, g: np.ndarray, size: tuple[int, int], *, grey: bool, blur: float
+) -> np.ndarray:
+    """``image`` sampled through ``g`` (canvas -> image) into a (h, w[, 3]) float32 canvas of
+    ``size`` (w, h), grey or colour, Gaussian-blurred by ``blur`` canvas px. Only the part of
+    the image under the canvas is converted, and it is shrunk first (pyramid) so that the
+    sampling does not alias."""
+    import cv2
+
+    w, h = size
+    corners = g[:, :2] @ np.array([[0.0, w, 0.0, w], [0.0, 0.0, h, h]]) + g[:, 2:]
+    k = math.hypot(g[0, 0], g[1, 0])
+    m = 4.0 * max(k, 1.0) + 2.0
+    H, W = image.shape[:2]
+    x0 = int(np.clip(math.floor(corners[0].min() - m), 0, W - 1))
+    x1 = int(np.clip(math.ceil(corners[0].max() + m), x0 + 1, W))
+    y0 = int(np.clip(math.floor(corners[1].min() - m), 0, H - 1))
+    y1 = int(np.clip(math.ceil(corners[1].max() + m), y0 + 1, H))
+    src = image[y0:y1, x0:x1]
+    if grey:
+        src = _gray(src)
+    gg = g.copy()
+    gg[:, 2] -= (x0, y0)
+    while k > 2.0 and min(src.shape[:2]) > 4:
+        src = cv2.pyrDown(src)
+        gg = gg / 2.0
+        k /= 2.0
+    out = cv2.warpAffine(
+        src.astype(np.float32),
+        gg,
+        size,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    if blur > 0:
+        out = cv2.GaussianBlur(out, (0, 0), blur)
+    return np.asarray(out, dtype=np.float32)
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
