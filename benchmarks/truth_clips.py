@@ -76,11 +76,14 @@ def truth_trials(truth: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for side, frs in rows.items():
         ap = [f["applied"] for f in frs]
+        off = _foot_off_floor(truth["frames"], side, frs[0]["t_s"], dt)
         out.append(
             {
                 "lifted": side,
                 "start_s": frs[0]["t_s"],
                 "end_s": frs[-1]["t_s"] + dt,
+                "off_start_s": off[0],
+                "off_end_s": off[1],
                 "drop_deg": float(np.median([a["pelvic_drop_deg"] for a in ap])),
                 "lean_deg": float(np.median([a.get("trunk_lean_deg", 0.0) for a in ap])),
                 "shift_cm": float(
@@ -90,6 +93,39 @@ def truth_trials(truth: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return sorted(out, key=lambda r: r["start_s"])
+
+
+FOOT_OFF_CM = 2.0  # the lifted foot is off the floor when its ankle is this much higher
+
+
+def _foot_off_floor(
+    frames: list[dict[str, Any]], side: str, hold_start_s: float, dt: float
+) -> tuple[float, float]:
+    """(first, after-last) time of the run of frames around a hold in which the lifted
+    ankle is more than FOOT_OFF_CM above the standing one (true world heights); NaN when the
+    truth has no heights."""
+    other = "R" if side == "left" else "L"
+    own = side[0].upper()
+    lift = []
+    for f in frames:
+        if "world" in f and "ankle_L" in f["world"]:
+            lift.append(100.0 * (f["world"][f"ankle_{own}"][2] - f["world"][f"ankle_{other}"][2]))
+        elif "free_ankle_lift_cm" in f:  # the bundled sample: the moving foot's lift
+            moving = f.get("foot_up") or f.get("moving_side")
+            lift.append(float(f["free_ankle_lift_cm"]) if moving == side else 0.0)
+        else:
+            return float("nan"), float("nan")
+    t = np.array([f["t_s"] for f in frames])
+    up = np.asarray(lift) > FOOT_OFF_CM
+    i = int(np.searchsorted(t, hold_start_s))
+    if i >= len(t) or not up[i]:
+        return float("nan"), float("nan")
+    a, b = i, i
+    while a > 0 and up[a - 1]:
+        a -= 1
+    while b + 1 < len(t) and up[b + 1]:
+        b += 1
+    return float(t[a]), float(t[b] + dt)
 
 
 def character(truth: dict[str, Any]) -> str:
@@ -263,29 +299,38 @@ def _calibration(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]
 def _detection(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]) -> None:
     default = ESTIMATORS[0]
     n = len(rows)
-    found = [r for r in rows if r.found[default] is not None]
-    start = [abs(r.found[default].trial.start_s - r.truth["start_s"]) for r in found]  # type: ignore[union-attr]
-    end = [abs(r.found[default].trial.end_s - r.truth["end_s"]) for r in found]  # type: ignore[union-attr]
-    within = sum(
-        1 for a, b in zip(start, end, strict=True) if a <= DETECT_TOL_S and b <= DETECT_TOL_S
-    )
+    found = [(r, r.found[default]) for r in rows if r.found[default] is not None]
+
+    def errs(start_key: str, end_key: str) -> tuple[list[float], list[float], int]:
+        se = [abs(m.trial.start_s - r.truth[start_key]) for r, m in found]  # type: ignore[union-attr]
+        ee = [abs(m.trial.end_s - r.truth[end_key]) for r, m in found]  # type: ignore[union-attr]
+        ok = sum(1 for a, b in zip(se, ee, strict=True) if a <= DETECT_TOL_S and b <= DETECT_TOL_S)
+        return se, ee, ok
+
+    ps, pe, p_ok = errs("start_s", "end_s")
+    fs, fe, f_ok = errs("off_start_s", "off_end_s")
     summary["detection"] = {
         "holds": n,
         "found": len(found),
-        "within_tol": within,
-        "max_start_err_s": max(start, default=float("nan")),
-        "max_end_err_s": max(end, default=float("nan")),
+        "within_tol_phase": p_ok,
+        "within_tol_off_floor": f_ok,
+        "max_start_err_s": float(np.nanmax(ps)) if ps else float("nan"),
+        "max_end_err_s": float(np.nanmax(pe)) if pe else float("nan"),
+        "max_off_floor_err_s": float(np.nanmax(fs + fe)) if fs else float("nan"),
     }
+    d = summary["detection"]
     lines += [
         "### Hold detection",
         "",
-        f"Holds found with the right lifted side: **{len(found)} of {n}**; start and end both",
-        f"within {DETECT_TOL_S} s of the truth in {within} of {n} (largest start error "
-        f"{max(start, default=float('nan')):.2f} s, largest end error "
-        f"{max(end, default=float('nan')):.2f} s). The truth's hold is the phase with the",
-        "foot at its full height; the tool's hold is the foot off the floor (above 4-8% of a",
-        "leg length), which starts during the lift and ends during the lowering: a clinical",
-        "lift lowers the foot over about 0.6 s after the hold phase ends.",
+        f"Holds found with the right lifted side: **{len(found)} of {n}**. Compared with the",
+        f"truth's hold phase (the foot at its full height): start and end within {DETECT_TOL_S} s",
+        f"in {p_ok} of {n} (largest start error {d['max_start_err_s']:.2f} s, end error",
+        f"{d['max_end_err_s']:.2f} s). Compared with the foot off the floor (the lifted ankle",
+        f"more than {FOOT_OFF_CM:.0f} cm above the standing one in the truth's world heights),",
+        f"which is what the tool times: within {DETECT_TOL_S} s in {f_ok} of {n} (largest error",
+        f"{d['max_off_floor_err_s']:.2f} s). The hold phase excludes the lift and the lowering,",
+        "during which the foot is already or still off the floor (a clinical lift lowers the",
+        "foot over about 0.6 s after the phase ends).",
         "",
     ]
 
