@@ -54,12 +54,14 @@ SINGLE_LEG_STANCE_NORMS_S: tuple[tuple[int, int, float], ...] = (
 )
 
 SOURCES: dict[str, str] = {
-    "drop_deg": "Project's choice: a drop of 2 degrees or more of the lifted side counts. The "
+    "drop_deg": "Project's choice: a TRUE drop of 2 degrees or more of the lifted side counts. The "
     "clinical sign is read by eye (any drop of the unsupported side is abnormal, "
     + HARDCASTLE_NADE_1985
-    + "). The default image-based estimator reads 0.4-0.9 of a true drop on rendered "
-    "characters with exact truth (docs/VALIDATION.md), so 2 degrees read is a true drop of "
-    "about 2-5 degrees; it is above the quiet-stance noise of that estimator on renders.",
+    + "). The image estimators read the garments and skin at the pelvis, which on rendered "
+    "characters with exact truth turned by 0.3-1 times the pelvis (docs/VALIDATION.md), so "
+    "each reading comes with the range of true drops it allows (stance.fuse) and the "
+    "threshold is compared with that range: positive when all of it is above, normal only "
+    "when all of it is below.",
     "lean_deg": "Project's choice: 5 degrees of trunk lean toward the stance leg, relative to "
     "quiet standing, marks a compensated sign.",
     "shift_asymmetry": "Project's choice: one side's lateral shift at least twice the other's "
