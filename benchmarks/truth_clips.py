@@ -216,8 +216,9 @@ def section(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]) -> 
         st = r.status.get(default)
         start = np.nan if m is None else m.trial.start_s - tt["start_s"]
         end = np.nan if m is None else m.trial.end_s - tt["end_s"]
+        flex = f"{tt['hip_flex_deg']:.0f}" if np.isfinite(tt["hip_flex_deg"]) else "n/a"
         lines.append(
-            f"| {r.clip} | {r.character} | {tt['hip_flex_deg']:.0f} | {tt['lifted']} | "
+            f"| {r.clip} | {r.character} | {flex} | {tt['lifted']} | "
             f"{tt['drop_deg']:+.1f} | "
             + " | ".join(
                 "missed" if r.found[e] is None else f"{r.drop(e):+.1f}" for e in ESTIMATORS
@@ -263,9 +264,39 @@ def section(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]) -> 
         f"{lean.offset:+.2f} | {lean.rmse:.2f} | {lean.max_err:.2f} |",
         "",
     ]
+    _targets(lines, summary, chars)
     _calibration(lines, summary, rows)
     _detection(lines, summary, rows)
     _safety(lines, summary, rows)
+
+
+def _targets(lines: list[str], summary: dict[str, Any], chars: list[str]) -> None:
+    """The accuracy targets (pooled slope 0.8-1.2, RMSE <= 2, worst <= 3) and why they are
+    or are not reached, per character."""
+    default = ESTIMATORS[0]
+    fits = summary["drop"][default]
+    pooled = fits["pooled"]
+    met = 0.8 <= pooled["slope"] <= 1.2 and pooled["rmse"] <= 2.0 and pooled["max_err"] <= 3.0
+    per = sorted((fits[c]["slope"], c) for c in chars if np.isfinite(fits[c]["slope"]))
+    lines += [
+        f"Targets for {default} (pooled slope 0.8-1.2, RMSE <= 2.0 deg, worst error <= 3.0 deg):",
+        f"{'met' if met else 'NOT met'}: slope {pooled['slope']:.2f}, RMSE {pooled['rmse']:.2f},",
+        f"worst {pooled['max_err']:.2f}. Per character the slope goes from {per[0][0]:.2f}",
+        f"({per[0][1]}) to {per[-1][0]:.2f} ({per[-1][1]})." if per else "",
+        "Why: both image estimators read the garments and skin at the pelvis, and on these",
+        "skinned game characters that surface turns by less than the pelvis bone: the",
+        "waist is weighted between the pelvis and the upright spine, and a jacket or tunic",
+        "hem hangs from the trunk. The two estimators share nothing but the landmarks that",
+        "place the waist. Where they agree on a low reading (the bundled sample, the",
+        "Female_Ranger's jacket) the image itself shows less than the truth, and an",
+        "independent column-by-column fit of the sample's waistband (below) turns as little",
+        "as they read: no tracking of that surface can reach the targets there. Where they",
+        "disagree (the Male_Peasant's belt band against its tunic hem) different garments",
+        "turn by different amounts; the fusion takes their weighted mean and widens its",
+        "uncertainty by their disagreement. The product",
+        "therefore reports the range of true drops a reading allows and judges on it.",
+        "",
+    ]
 
 
 def _calibration(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]) -> None:
