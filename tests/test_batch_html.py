@@ -100,7 +100,7 @@ def test_index_links_every_report(html_batch: tuple[list[Path], Path, Any]) -> N
     sample = rows["sample_right_weak.mp4"]
     assert sample["class"] == "clip weak" and "RIGHT gluteus medius looks weak" in sample["text"]
     assert summary["sample_right_weak.mp4"]["weak_side"] == "right"
-    assert "±" in sample["text"]  # the drop with its uncertainty
+    assert re.search(r"true [+-]\d+\.\d to [+-]\d+\.\d", sample["text"])  # true-drop range
     err = rows["broken.mp4"]
     assert err["class"] == "clip error" and err["href"] is None
     assert "truncated" in err["text"] and "truncated" in summary["broken.mp4"]["error"]

@@ -7,7 +7,6 @@ when it was chosen (docs/VALIDATION.md). A change that loses accuracy fails here
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path

@@ -81,12 +81,16 @@ def _verdict(row: dict[str, Any], doc: dict[str, Any] | None) -> tuple[str, str]
 
 
 def _side_cells(row: dict[str, Any], doc: dict[str, Any] | None) -> list[str]:
-    """Per standing leg: hip drop +/- uncertainty (and status), trunk lean, shift, hold."""
+    """Per standing leg: hip drop with its true-drop range (and status), trunk lean, shift,
+    hold."""
     cells = []
     for side in _SIDES:
         f = (doc or {}).get("findings", {}).get(side) or {}
         drop = _num(row[f"{side}_stance_drop_deg"], " deg", sign=True)
-        if f.get("drop_uncertainty_deg") is not None and drop != "n/a":
+        lo, hi = f.get("drop_low_deg"), f.get("drop_high_deg")
+        if lo is not None and hi is not None and drop != "n/a":
+            drop += f"<br><small>true {float(lo):+.1f} to {float(hi):+.1f}</small>"
+        elif f.get("drop_uncertainty_deg") is not None and drop != "n/a":
             drop += f" &plusmn; {float(f['drop_uncertainty_deg']):.1f}"
         if f.get("status"):
             drop += f"<br><small>{html.escape(str(f['status']))}</small>"
