@@ -26,9 +26,10 @@ from types import SimpleNamespace
 import numpy as np
 
 from stance.clean import clean_track
+from stance.fuse import RangeModel
 from stance.judge import judge
 from stance.measure import measure
-from stance.pelvis import HipLineEstimator
+from stance.pelvis import HipLineEstimator, PrecomputedTilt
 from stance.quality import assess_quality
 from stance.segment import segment
 from stance.track import N_LANDMARKS, PoseTrack, Side
@@ -246,11 +247,21 @@ def phase_times(*, first: Side = Side.LEFT, hold_s: float = 5.0) -> list[tuple[S
     return out
 
 
+EXACT = RangeModel(read_min=1.0)
+"""The synthetic hip landmarks are the pelvis (no lifted thigh pulls them): read exactly."""
+
+
+def exact_pelvis(track: PoseTrack) -> PrecomputedTilt:
+    """The synthetic track's pelvis tilt from its hip landmarks, with the range model of an
+    exact reading (the product's ``hip_line`` range holds its large validated error)."""
+    return PrecomputedTilt("synthetic_hips", HipLineEstimator().tilt_deg(track), EXACT)
+
+
 def analyse(track: PoseTrack, *, age: int | None = None) -> SimpleNamespace:
-    """Run clean -> segment -> quality -> measure (hip line) -> judge; all stages returned."""
+    """Run clean -> segment -> quality -> measure (exact hips) -> judge; all stages returned."""
     cleaned = clean_track(track)
     seg = segment(cleaned)
     quality = assess_quality(track, seg)
-    meas = measure(cleaned, seg, pelvis=HipLineEstimator())
+    meas = measure(cleaned, seg, pelvis=exact_pelvis(cleaned))
     verdict = judge(meas, quality, age=age)
     return SimpleNamespace(cleaned=cleaned, seg=seg, quality=quality, meas=meas, verdict=verdict)

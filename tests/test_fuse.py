@@ -7,6 +7,7 @@ import math
 import pytest
 
 from stance.fuse import (
+    LANDMARKS,
     LIFT_BIAS_DEG,
     READ_FRACTION_MIN,
     Evidence,
@@ -66,3 +67,11 @@ def test_measurement_uncertainty_grows_with_noise_and_missing_frames() -> None:
     assert measurement_uncertainty(1.0, 1.0, floor_deg=0.5, noise_factor=2.0) == pytest.approx(2.0)
     assert measurement_uncertainty(0.1, 0.25, floor_deg=0.5, noise_factor=2.0) == pytest.approx(1.0)
     assert measurement_uncertainty(math.nan, 1.0, floor_deg=0.5, noise_factor=2.0) == 1.0
+
+
+def test_the_hip_landmark_line_gets_its_own_wide_range() -> None:
+    """It follows the lifted thigh (a true 8-degree drop read -5): no read-fraction law holds,
+    so its range is its reading +- its largest validated error, and it rarely decides."""
+    f = fuse([Evidence("hip_line", -5.2, 0.1, 1.0, 0.5)])
+    assert f.low_deg < -15.0 and f.high_deg > 8.0
+    assert drop_interval(-5.2, 0.5, LANDMARKS) == pytest.approx((-5.2 - 16.6, -5.2 + 16.6))

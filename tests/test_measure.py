@@ -109,7 +109,7 @@ def test_series_span_baseline_to_trial_end() -> None:
     for arr in (m.series.t_s, m.series.drop_deg, m.series.lean_deg, m.series.shift_frac):
         assert arr.shape == (n,)
     assert np.nanmax(m.series.drop_deg) == pytest.approx(5.0, abs=0.3)
-    assert meas.estimator == "hip_line"
+    assert meas.estimator == "synthetic_hips"
 
 
 def test_precomputed_tilt_is_used_as_given() -> None:

@@ -20,7 +20,9 @@ with exact truth showed the image can and cannot see (docs/VALIDATION.md):
 So for a reading ``m`` with measurement uncertainty ``U`` (k = 2):
 ``low = min(m, m / 0.3) - U`` and ``high = max(m, m / 0.3) + U + 1.0``. It is wide on purpose:
 it is what the evidence supports, and the judge calls a side normal only when ``high`` is
-below the threshold and positive only when ``low`` is above it.
+below the threshold and positive only when ``low`` is above it. The hip-landmark line follows
+the lifted thigh rather than the pelvis: its range is its reading +- its largest validated
+error (``LANDMARKS``), so it almost never decides a side.
 """
 
 from __future__ import annotations
@@ -37,6 +39,32 @@ LIFT_BIAS_DEG = 1.0
 """How far the lifted thigh can make a level pelvis read low (validated: -1.2 to +0.1 on level
 trials, two of which also lean the trunk), degrees."""
 
+HIP_LINE_MAX_ERROR_DEG = 16.1
+"""Largest error of the hip-landmark line on the rendered truth trials (it follows the lifted
+thigh, not the pelvis: docs/VALIDATION.md), degrees."""
+
+
+@dataclass(frozen=True)
+class RangeModel:
+    """What validation showed an estimator cannot see, for the true-drop range.
+
+    Attributes:
+        read_min: it reads between this share and 1 times a true drop (None: no such law).
+        low_bias_deg: a level pelvis may read this much low.
+        max_error_deg: otherwise it errs by up to this much either way.
+    """
+
+    read_min: float | None
+    low_bias_deg: float = 0.0
+    max_error_deg: float = 0.0
+
+
+IMAGE = RangeModel(READ_FRACTION_MIN, LIFT_BIAS_DEG)
+"""The image estimators: they read the garments and skin at the pelvis."""
+LANDMARKS = RangeModel(None, max_error_deg=HIP_LINE_MAX_ERROR_DEG)
+"""The hip-landmark line: no law, only its largest error (so it rarely decides anything)."""
+RANGE_MODELS = {"pelvis_image": IMAGE, "pelvis_edge": IMAGE, "hip_line": LANDMARKS}
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -49,6 +77,8 @@ class Evidence:
         coverage: 0-1, share of baseline and settled-hold frames it measured.
         uncertainty_deg: its measurement uncertainty (k = 2), degrees.
         weight: its share of the fused drop (0 = not used).
+        model: what validation showed this estimator cannot see (for the true-drop range);
+            None: the model of ``name`` in ``RANGE_MODELS`` (an unknown name: ``LANDMARKS``).
     """
 
     name: str
@@ -57,6 +87,11 @@ class Evidence:
     coverage: float
     uncertainty_deg: float
     weight: float = 0.0
+    model: RangeModel | None = None
+
+    @property
+    def range_model(self) -> RangeModel:
+        return self.model or RANGE_MODELS.get(self.name, LANDMARKS)
 
     @property
     def usable(self) -> bool:
@@ -101,13 +136,18 @@ def measurement_uncertainty(
     return base / math.sqrt(max(coverage, 0.25))
 
 
-def drop_interval(drop_deg: float, uncertainty_deg: float) -> tuple[float, float]:
+def drop_interval(
+    drop_deg: float, uncertainty_deg: float, model: RangeModel = IMAGE
+) -> tuple[float, float]:
     """(low, high) degrees where the true drop is expected for a reading (module docstring)."""
     if not (math.isfinite(drop_deg) and math.isfinite(uncertainty_deg)):
         return math.nan, math.nan
-    scaled = drop_deg / READ_FRACTION_MIN
-    low = min(drop_deg, scaled) - uncertainty_deg
-    high = max(drop_deg, scaled) + uncertainty_deg + LIFT_BIAS_DEG
+    margin = uncertainty_deg + model.max_error_deg
+    if model.read_min is None:
+        return drop_deg - margin, drop_deg + margin
+    scaled = drop_deg / model.read_min
+    low = min(drop_deg, scaled) - margin
+    high = max(drop_deg, scaled) + margin + model.low_bias_deg
     return low, high
 
 
@@ -126,5 +166,6 @@ def fuse(evidence: Sequence[Evidence]) -> FusedDrop:
         unc *= math.sqrt(max(1.0, chi2 / (len(usable) - 1)))
     share = {id(e): wi / total for wi, e in zip(w, usable, strict=True)}
     weighted = tuple(replace(e, weight=share.get(id(e), 0.0)) for e in evidence)
-    low, high = drop_interval(drop, unc)
+    models = {e.range_model for e in usable}
+    low, high = drop_interval(drop, unc, models.pop() if len(models) == 1 else LANDMARKS)
     return FusedDrop(drop, unc, low, high, weighted)

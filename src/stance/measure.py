@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fuse import Evidence, FusedDrop, fuse, measurement_uncertainty
+from .fuse import Evidence, FusedDrop, RangeModel, fuse, measurement_uncertainty
 from .pelvis import FusedTilt, PelvisEstimator
 from .segment import LEFT_UP, RIGHT_UP, Segmentation, Trial
 from .track import LM, PoseTrack, Side
@@ -196,7 +196,7 @@ def measure(
     ``uncertainty_floor_deg`` and ``noise_factor``.
     """
     parts = pelvis.evidence if isinstance(pelvis, FusedTilt) else (pelvis,)
-    tilts = tuple((p.name, p.tilt_deg(track)) for p in parts)
+    tilts = tuple((p.name, p.tilt_deg(track), getattr(p, "range_model", None)) for p in parts)
     trunk = trunk_angle_deg(track)
     com = center_of_mass(track)
     trials = tuple(
@@ -253,10 +253,11 @@ def held_level(x: np.ndarray, bandwidth: float = HOLD_MODE_BANDWIDTH_DEG) -> flo
     x = x[np.isfinite(x)]
     if x.size < 4:
         return _nanmedian(x)
-    starts = [float(np.median(x)), *np.quantile(x, np.linspace(0.1, 0.9, 9)).tolist()]
+    deciles = [float(v) for v in np.quantile(x, np.linspace(0.1, 0.9, 9))]
+    starts = [float(np.median(x)), *deciles]
     best, best_density = starts[0], -1.0
-    for m in starts:
-        m = _mean_shift(x, m, bandwidth)
+    for start in starts:
+        m = _mean_shift(x, start, bandwidth)
         density = float(np.exp(-0.5 * ((x - m) / bandwidth) ** 2).sum())
         if density > best_density + 1e-9:
             best, best_density = m, density
@@ -321,7 +322,7 @@ def _measure_trial(
     seg: Segmentation,
     trial: Trial,
     *,
-    tilts: tuple[tuple[str, np.ndarray], ...],
+    tilts: tuple[tuple[str, np.ndarray, RangeModel | None], ...],
     trunk: np.ndarray,
     com: np.ndarray,
     settle_s: float,
@@ -393,7 +394,7 @@ def _measure_trial(
 
 
 def _fused_drop(
-    tilts: tuple[tuple[str, np.ndarray], ...],
+    tilts: tuple[tuple[str, np.ndarray, RangeModel | None], ...],
     span: slice,
     base: slice,
     k: np.ndarray,
@@ -410,14 +411,14 @@ def _fused_drop(
     the pelvis is hidden or untextured).
     """
     series, evidence = [], []
-    for name, tilt in tilts:
+    for name, tilt, model in tilts:
         drop = drop_sign * _wrap_deg(tilt[span] - _nanmedian(tilt[base]))
         coverage = min(_finite_share(tilt[base]), _finite_share(drop[k]))
         noise = _nanstd(tilt[base])
         level = held_level(drop[k]) if coverage >= MIN_TILT_COVERAGE else float("nan")
         u = measurement_uncertainty(noise, coverage, floor_deg=unc[0], noise_factor=unc[1])
         series.append(drop)
-        evidence.append(Evidence(name, level, noise, coverage, u))
+        evidence.append(Evidence(name, level, noise, coverage, u, model=model))
     fused = fuse(evidence)
     w = np.array([e.weight for e in fused.evidence])[:, None]
     stack = np.stack(series)  # (E, N)

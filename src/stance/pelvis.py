@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .fuse import RangeModel
 from .track import LM, PoseTrack
 
 
@@ -58,10 +59,13 @@ class PrecomputedTilt:
     Attributes:
         name: the name of the method that produced it (reported with the results).
         tilt: (T,) degrees, same convention and frames as the track it is used with.
+        range_model: what validation showed the method cannot see (``stance.fuse``); None:
+            the validated model of ``name`` (``fuse.RANGE_MODELS``).
     """
 
     name: str
     tilt: np.ndarray
+    range_model: RangeModel | None = None
 
     def tilt_deg(self, track: PoseTrack) -> np.ndarray:
         if self.tilt.shape != (len(track),):
