@@ -95,6 +95,36 @@ def test_unknown_estimator_is_bad_usage() -> None:
     _assert_clean_failure(stance("analyze", SAMPLE, "--estimator", "magic"), 2, "estimator")
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--drop-threshold", "nan"),
+        ("--drop-threshold", "-3"),
+        ("--drop-threshold", "inf"),
+        ("--lean-threshold", "nan"),
+        ("--max-fps", "1e9"),
+    ],
+)
+def test_numeric_options_must_be_finite_and_in_range(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    """A NaN threshold used to call a 3.1-degree drop "normal" and write bare NaN into the
+    JSON; a negative one called both sides weak. Refused before any work, nothing written."""
+    out = tmp_path / "x.json"
+    res = stance("analyze", SAMPLE, option, value, "--json", out)
+    _assert_clean_failure(res, 2, option)
+    assert not out.exists()
+
+
+def test_json_writers_are_strict(tmp_path: Path) -> None:
+    """No bare NaN or Infinity in any JSON the tool writes: they become null."""
+    from stance.atomic import strict_json
+
+    text = strict_json({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": -float("inf")}})
+    assert json.loads(text) == {"a": None, "b": [1.0, None], "c": {"d": None}}
+    assert "NaN" not in text and "Infinity" not in text
+
+
 @pytest.mark.parametrize("outcome_code", [0])
 def test_sample_json_is_complete(tmp_path: Path, outcome_code: int) -> None:
     out = tmp_path / "sample.json"

@@ -134,3 +134,20 @@ def test_rotation_metadata_gives_the_same_trials(
     assert [t[0] for t in ta] == [t[0] for t in tb] == [Side.RIGHT]
     for (_, s1, e1), (_, s2, e2) in zip(ta, tb, strict=True):
         assert abs(s1 - s2) <= 0.25 and abs(e1 - e2) <= 0.25
+
+
+def test_an_unmeasured_drop_prints_n_a(analysed: Analyse) -> None:
+    """The waist-band estimator alone cannot measure tree_pose_left_short's plain top: the
+    terminal table says n/a, never "+nan"."""
+    import io
+
+    from rich.console import Console
+
+    from stance.report import render
+
+    a = analysed(footage("tree_pose_left_short.mp4"), estimator="pelvis_image")
+    assert not any(m.drop_deg == m.drop_deg for m in a.measurements.trials)  # all NaN
+    buf = io.StringIO()
+    render(a, Console(file=buf, width=120))
+    text = buf.getvalue()
+    assert "n/a" in text and "nan" not in text.lower()

@@ -5,11 +5,14 @@ A reader (or a resumed batch) never sees a half-written file, and a failure leav
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 @contextmanager
@@ -33,3 +36,19 @@ def write_atomic(data: str | bytes, path: Path) -> None:
     """Write text (UTF-8) or bytes to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def strict_json(doc: Any) -> str:
+    """``doc`` as strict JSON text (indented, newline-terminated): NaN and infinities become
+    ``null`` (strict readers reject bare ``NaN``), paths and other objects their string."""
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, float):
+            return x if math.isfinite(x) else None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(doc), indent=2, default=str, allow_nan=False) + "\n"

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from stance import __version__
-from stance.atomic import write_atomic
+from stance.atomic import strict_json, write_atomic
 from stance.errors import BadInputError, NoValidTestError, StanceError
 from stance.pipeline import Settings
 from stance.report_index import INDEX_NAME, report_path, write_index
@@ -322,7 +322,7 @@ def write_summary(
         "counts": counts,
         "clips": rows,
     }
-    write_atomic(json.dumps(doc, indent=2, default=str) + "\n", out / "summary.json")
+    write_atomic(strict_json(doc), out / "summary.json")
 
 
 # --------------------------------------------------------------------------- runner

@@ -5,6 +5,7 @@ Heavy libraries are imported inside the functions, so `stance --help` stays inst
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,6 +78,27 @@ def fail(err: StanceError) -> typer.Exit:
     return typer.Exit(err.exit_code)
 
 
+OPTION_RANGES: dict[str, tuple[float, float]] = {
+    "--max-fps": (0.0, 240.0),
+    "--drop-threshold": (0.5, 20.0),
+    "--lean-threshold": (1.0, 30.0),
+}
+"""Accepted values of the numeric options (inclusive); documented in the README."""
+
+
+def check_range(option: str, value: float | None) -> None:
+    """Refuse a numeric option that is not a finite number in ``OPTION_RANGES``.
+
+    Raises:
+        BadInputError: with the option, the value and the accepted range.
+    """
+    if value is None:
+        return
+    lo, hi = OPTION_RANGES[option]
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise BadInputError(f"{option} must be a number from {lo:g} to {hi:g} (got {value!r}).")
+
+
 def make_settings(
     *,
     model: str | None = None,
@@ -90,9 +112,17 @@ def make_settings(
     """`Settings` from command-line options (None = the default). ``max_fps`` 0 = every frame.
 
     Raises:
-        BadInputError: an unknown estimator.
+        BadInputError: an unknown estimator, or a number that is not finite or out of its
+            range (``OPTION_RANGES``).
     """
     from stance.pipeline import ESTIMATORS, Settings
+
+    for option, value in (
+        ("--max-fps", max_fps),
+        ("--drop-threshold", drop_threshold),
+        ("--lean-threshold", lean_threshold),
+    ):
+        check_range(option, value)
 
     settings = Settings(model=model, mirrored=mirrored, age=age)
     if max_fps is not None:

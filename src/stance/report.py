@@ -6,7 +6,6 @@ that could break a reader.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from stance import __version__
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
-from stance.atomic import write_atomic
+from stance.atomic import strict_json, write_atomic
 from stance.fuse import Evidence
 from stance.judge import SideFinding, Status, Verdict
 from stance.measure import TrialMetrics
@@ -158,8 +157,9 @@ def to_dict(a: Analysis) -> dict[str, Any]:
 
 
 def write_json_atomic(doc: dict[str, Any], path: Path) -> None:
-    """Write ``doc`` to ``path`` via a temporary file and a rename (never half-written)."""
-    write_atomic(json.dumps(doc, indent=2) + "\n", path)
+    """Write ``doc`` to ``path`` as strict JSON (no NaN: null) via a temporary file and a
+    rename (never half-written)."""
+    write_atomic(strict_json(doc), path)
 
 
 # --------------------------------------------------------------------------- words
@@ -225,6 +225,11 @@ def _shift_cell(m: TrialMetrics) -> str:
     return f"{100 * m.shift_frac:.0f}% of the way ({hip})"
 
 
+def _deg(x: float) -> str:
+    """A signed angle for the terminal table, "n/a" when not measured (never "+nan")."""
+    return f"{x:+.1f} deg" if math.isfinite(x) else "n/a"
+
+
 def _reasons(f: SideFinding) -> str:
     return "; ".join(r.rstrip(". ") for r in f.reasons)
 
@@ -249,8 +254,8 @@ def render(a: Analysis, console: Any) -> None:
                 t.lifted.caps,
                 f"{t.start_s:.1f}-{t.end_s:.1f}",
                 f"{m.hold_s:.1f} s",
-                f"{m.drop_deg:+.1f} deg",
-                f"{m.lean_deg:+.1f} deg",
+                _deg(m.drop_deg),
+                _deg(m.lean_deg),
                 _shift_cell(m),
             )
         console.print(table)
