@@ -14,14 +14,17 @@ Method (one parameter set for every clip):
    ``y_high`` L above the hip line, in colour.
 2. Boundary. The vertical colour step at each canvas pixel is projected on the step colour of
    the boundary being followed (so the tracked edge keeps its polarity: dark-over-light is not
-   confused with light-over-dark). The first usable frame picks the boundary: the row band
-   with the strongest step present across most columns.
+   confused with light-over-dark). The first usable frame picks the boundary: the row with
+   the strongest step present across most columns that lies square to the torso.
 3. Per frame, each column's boundary position is searched within ``search`` L of where it
    was (sub-pixel peak); columns with a weak step (below ``min_strength`` of the reference)
-   are dropped, and a line is fitted by iteratively re-weighted least squares (Tukey), so a
-   hand or the lifted thigh in front of part of the edge drops out.
-4. Honesty. NaN when fewer than ``min_columns`` of the columns agree, or when the fitted
-   angle's standard error is above ``max_sigma_deg``.
+   are dropped, and so are the columns a raised thigh may cover; a line is fitted to the
+   displacement from the boundary's own first shape by iteratively re-weighted least squares
+   (Tukey), so a hand in front of part of the edge drops out and a curved boundary with
+   hidden columns reads no tilt.
+4. Honesty. NaN when fewer than ``min_columns`` of the visible columns agree, when the fitted
+   angle's standard error is above ``max_sigma_deg``, or when it jumps faster than
+   ``max_rate_deg_s``.
 
 Output: one tilt per observed frame in the convention of the hip-landmark line
 (``degrees(atan2(-(yL - yR), xL - xR))``: positive when the person's LEFT side is higher in
@@ -37,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .pelvis_image import _geometry, sample_canvas, torso_map
+from .pelvis_image import TorsoGeometry, sample_canvas, torso_geometry, torso_map
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,6 @@ class PelvisEdgeTracker:
         min_columns: share of the columns that must agree with the fitted line.
         tukey: Tukey cut-off of the robust line fit, canvas pixels.
         max_sigma_deg: NaN when the fitted angle's standard error exceeds this.
-        max_edges: at most this many boundaries are followed (their changes are combined).
-        min_gap: chosen boundaries are at least this far apart, torso lengths.
         raised_knee: a knee less than this share of the other knee's distance below its hip
             (along the torso) is raised: the columns its thigh may cover are left out
             (``_thigh_columns``).
@@ -95,8 +96,6 @@ class PelvisEdgeTracker:
         min_columns: float = 0.4,
         tukey: float = 2.5,
         max_sigma_deg: float = 1.5,
-        max_edges: int = 1,
-        min_gap: float = 0.04,
         raised_knee: float = 0.85,
         thigh_half_width: float = 0.15,
         max_skew_deg: float = 6.0,
@@ -114,8 +113,6 @@ class PelvisEdgeTracker:
         self.min_columns = min_columns
         self.tukey = tukey
         self.max_sigma_deg = max_sigma_deg
-        self.max_edges = max_edges
-        self.min_gap = min_gap
         self.raised_knee = raised_knee
         self.thigh_half_width = thigh_half_width
         self.max_skew_deg = max_skew_deg
@@ -123,12 +120,12 @@ class PelvisEdgeTracker:
         self._t: list[float] = []
         self._tilt: list[float] = []
         self._sigma: list[float] = []
-        self._edges: list[_Edge] = []  # the followed boundaries (chosen on the first frame)
+        self._edge: _Edge | None = None  # the followed boundary (chosen on the first frame)
 
     def observe(self, frame: Any, xy: np.ndarray | None) -> None:
         """Measure one frame (``frame.t_s``, ``frame.image`` BGR uint8; ``xy`` (33, 2) px)."""
         self._t.append(float(frame.t_s))
-        geo = None if xy is None else _geometry(np.asarray(xy, dtype=np.float64))
+        geo = None if xy is None else torso_geometry(np.asarray(xy, dtype=np.float64))
         if geo is None:
             self._push(math.nan, math.nan)
             return
@@ -136,11 +133,12 @@ class PelvisEdgeTracker:
         step = canvas[2:] - canvas[:-2]  # (H-2, W, 3) vertical colour step, rows 1..H-2
         hidden = self._thigh_columns(np.asarray(xy, dtype=np.float64), geo, step.shape[1])
         t = float(frame.t_s)
-        if not self._edges:
-            self._edges, got = self._pick(step, geo.axis, hidden, t)
-        else:
-            got = [self._follow(e, step, geo.axis, hidden, t) for e in self._edges]
-        self._push(*self._combine(got))
+        if self._edge is None:
+            self._edge = self._pick(step, geo.axis, hidden, t)
+            if self._edge is None:
+                self._push(math.nan, math.nan)
+            return
+        self._push(*self._follow(self._edge, step, geo.axis, hidden, t))
 
     def result(self) -> PelvisEdgeResult:
         """Everything observed so far."""
@@ -160,46 +158,39 @@ class PelvisEdgeTracker:
         self._tilt.append(tilt)
         self._sigma.append(sigma)
 
-    def _canvas(self, image: np.ndarray, geo: Any) -> np.ndarray:
+    def _canvas(self, image: np.ndarray, geo: TorsoGeometry) -> np.ndarray:
         """(H, W, 3) float32 colour canvas aligned with the torso (rows go DOWN the body)."""
         P = self.px_per_torso
         size = (round(2 * self.half_width * P), round((self.y_high - self.y_low) * P))
         g = torso_map(geo, P, (size[0] / 2.0, self.y_high * P))
         return sample_canvas(image, g, size, grey=False, blur=1.0)
 
-    def _pick(
-        self, step: np.ndarray, axis: float, hidden: np.ndarray, t: float
-    ) -> tuple[list[_Edge], list[tuple[float, float]]]:
-        """The boundaries to follow, chosen on this frame, and their first measurements: up to
-        ``max_edges`` rows whose colour step is present across most columns (a row's score is
-        the 30th percentile of the step over the columns), at least 0.35 times as strong as the
-        strongest, apart from each other by ``min_gap`` torso lengths, and found as a line
-        within ``max_skew_deg`` of square to the torso (a waistband, hem or belt is; the
-        diagonal edges of armour plates, folds or a lifted thigh are not)."""
+    def _pick(self, step: np.ndarray, axis: float, hidden: np.ndarray, t: float) -> _Edge | None:
+        """The boundary to follow, chosen (and measured) on this frame, or None: the strongest
+        row whose colour step is present across most columns (a row's score is the 30th
+        percentile of the step over the columns), among those at least 0.35 times as strong
+        as the best, that is found as a line within ``max_skew_deg`` of square to the torso (a
+        waistband, hem or belt is; the diagonal edges of armour plates, folds or a lifted
+        thigh are not). Its first measurement is pushed as this frame's tilt."""
         mag = np.linalg.norm(step, axis=-1)  # (H-2, W)
         score = np.percentile(mag, 30, axis=1)
-        gap = max(2, round(self.min_gap * self.px_per_torso))
-        edges: list[_Edge] = []
-        got: list[tuple[float, float]] = []
         for r in np.argsort(-score):
-            if score[r] < max(self.min_step, 0.35 * score.max()) or len(edges) >= self.max_edges:
+            if score[r] < max(self.min_step, 0.35 * score.max()):
                 break
-            if any(abs(int(r) + 1 - e.row0) < gap for e in edges):
-                continue
             colour = np.median(step[max(0, r - 1) : r + 2].reshape(-1, 3), axis=0)
             n = float(np.linalg.norm(colour))
             if n < self.min_step:
                 continue
-            edge = _Edge(colour / n, n, int(r) + 1, np.full(step.shape[1], r + 1.0))
-            first = self._follow(edge, step, axis, hidden, t)
-            if math.isfinite(first[0]) and abs(math.degrees(math.atan(edge.ref_slope))) <= (
+            edge = _Edge(colour / n, n, np.full(step.shape[1], r + 1.0))
+            tilt, sigma = self._follow(edge, step, axis, hidden, t)
+            if math.isfinite(tilt) and abs(math.degrees(math.atan(edge.ref_slope))) <= (
                 self.max_skew_deg
             ):
-                edges.append(edge)
-                got.append(first)
-        return edges, got
+                self._push(tilt, sigma)
+                return edge
+        return None
 
-    def _thigh_columns(self, xy: np.ndarray, geo: Any, width: int) -> np.ndarray:
+    def _thigh_columns(self, xy: np.ndarray, geo: TorsoGeometry, width: int) -> np.ndarray:
         """(W,) bool: canvas columns in front of which a raised thigh may be.
 
         A thigh flexed more than about 35 degrees comes toward the camera in front of the
@@ -229,8 +220,8 @@ class PelvisEdgeTracker:
     def _follow(
         self, edge: _Edge, step: np.ndarray, axis: float, hidden: np.ndarray, t: float
     ) -> tuple[float, float]:
-        """Tilt change of one boundary since it was chosen and its standard error (degrees);
-        NaN when it was not found well enough on this frame, or when it turned faster than
+        """Tilt of the boundary on this frame and its standard error (degrees); NaN when it
+        was not found well enough on this frame, or when it turned faster than
         ``max_rate_deg_s`` (plus 3 degrees) since it was last found (it jumped to another
         edge). ``hidden``: (W,) columns left out (a raised thigh in front)."""
         resp = step @ edge.colour  # (H-2, W) signed step along the boundary's colour
@@ -282,39 +273,17 @@ class PelvisEdgeTracker:
         edge.rows = np.where(keep, rows, np.where(hidden, edge.rows, line))
         if edge.ref_rows is None:
             edge.ref_rows, edge.ref_slope = edge.rows.copy(), b
-        if edge.tilt0 is None:
-            edge.tilt0 = tilt
-        return tilt - edge.tilt0, sigma
-
-    def _combine(self, got: list[tuple[float, float]]) -> tuple[float, float]:
-        """One tilt from the boundaries' changes: their inverse-variance mean after dropping
-        those more than 3 standard errors (and 1 degree) from the weighted median, expressed
-        on the first boundary's absolute angle. NaN when none was found."""
-        ok = [(t, s) for t, s in got if math.isfinite(t)]
-        if not ok or self._edges[0].tilt0 is None:
-            return math.nan, math.nan
-        t = np.array([v[0] for v in ok])
-        s = np.maximum(np.array([v[1] for v in ok]), 0.05)
-        w = 1.0 / s**2
-        order = np.argsort(t)
-        cum = np.cumsum(w[order])
-        med = float(t[order][np.searchsorted(cum, 0.5 * cum[-1])])
-        keep = np.abs(t - med) <= np.maximum(3.0 * s, 1.0)
-        w = w * keep
-        tilt = float((w * t).sum() / w.sum())
-        return self._edges[0].tilt0 + tilt, float(1.0 / math.sqrt(w.sum()))
+        return tilt, sigma
 
 
 @dataclass
 class _Edge:
-    """One followed boundary: its step colour (3,) unit, step size, chosen row, last rows
-    per column (W,) in canvas px, its tilt when first measured (degrees) and its shape then."""
+    """The followed boundary: its step colour (3,) unit, step size, last rows per column (W,)
+    in canvas px, and its shape when first measured."""
 
     colour: np.ndarray
     strength: float
-    row0: int
     rows: np.ndarray
-    tilt0: float | None = None
     ref_rows: np.ndarray | None = None  # (W,) its shape when first measured, canvas px
     ref_slope: float = 0.0  # the slope of the line fitted to that shape
     last: tuple[float, float] | None = None  # (time s, tilt deg) when last found

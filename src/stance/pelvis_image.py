@@ -202,7 +202,7 @@ class PelvisImageTracker:
         ``xy`` is the subject's (33, 2) landmarks in pixels, or None."""
         t = float(frame.t_s)
         self._t.append(t)
-        geo = None if xy is None else _geometry(np.asarray(xy, dtype=np.float64))
+        geo = None if xy is None else torso_geometry(np.asarray(xy, dtype=np.float64))
         if geo is None:
             self._push(math.nan, 0.0)
             return
@@ -250,7 +250,7 @@ class PelvisImageTracker:
         )
 
     # ------------------------------------------------------------------ internals
-    def _restart(self, image: np.ndarray, geo: _Geo, t: float) -> None:
+    def _restart(self, image: np.ndarray, geo: TorsoGeometry, t: float) -> None:
         """Forget the unconfirmed reference (and what was measured against it)."""
         for i in range(self._ref_pos, len(self._tilt)):
             self._tilt[i] = math.nan
@@ -258,7 +258,7 @@ class PelvisImageTracker:
         self._ref = None
         self._start(image, geo, t)
 
-    def _richer(self, image: np.ndarray, geo: _Geo) -> bool:
+    def _richer(self, image: np.ndarray, geo: TorsoGeometry) -> bool:
         """Whether this frame's band has clearly more texture than the reference's."""
         probe = self._layout(image, geo)
         return probe is not None and len(probe[1]) >= 1.25 * len(self._cell_xy) + 2
@@ -268,7 +268,7 @@ class PelvisImageTracker:
         self._q.append(q)
 
     def _layout(
-        self, image: np.ndarray, geo: _Geo
+        self, image: np.ndarray, geo: TorsoGeometry
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """Canvas map, cell corners, cell weights and canvas of the band on this frame."""
         import cv2
@@ -305,7 +305,7 @@ class PelvisImageTracker:
             return None
         return g, np.asarray(corners, dtype=np.int64), np.asarray(infos, dtype=np.float64), canvas
 
-    def _start(self, image: np.ndarray, geo: _Geo, t: float) -> None:
+    def _start(self, image: np.ndarray, geo: TorsoGeometry, t: float) -> None:
         """Lay out the canvas on this frame and make it the reference (if textured)."""
         P = self.px_per_torso
         self._pad = round((self.search + 0.02) * P)
@@ -338,7 +338,7 @@ class PelvisImageTracker:
         """The canvas: ``image`` sampled through ``g`` (canvas -> image), grey, blurred."""
         return sample_canvas(image, g, self._size, grey=True, blur=self.blur)
 
-    def _measure(self, image: np.ndarray, geo: _Geo, t: float) -> tuple[float, float]:
+    def _measure(self, image: np.ndarray, geo: TorsoGeometry, t: float) -> tuple[float, float]:
         """Tilt and quality of one frame (NaN, 0 when not measurable); updates the state.
 
         The prediction is the last good pose moved with the landmarks; when it fails, the
@@ -459,14 +459,19 @@ class PelvisImageTracker:
 
 
 @dataclass(frozen=True)
-class _Geo:
+class TorsoGeometry:
+    """Where the torso is in one frame (from the shoulder and hip landmarks); the image
+    estimators lay out their canvases from it."""
+
     hip: np.ndarray  # hip-landmark midpoint, px
     anchor: np.ndarray  # mean of shoulders and hips, px (moves less with a lifted thigh)
     torso: float  # hip-mid to shoulder-mid, px
     axis: float  # torso axis angle from image vertical, rad (y down, clockwise positive)
 
 
-def _geometry(xy: np.ndarray) -> _Geo | None:
+def torso_geometry(xy: np.ndarray) -> TorsoGeometry | None:
+    """The torso of (33, 2) landmarks in pixels; None when a shoulder or hip is unknown or the
+    torso is under 8 px."""
     if xy.shape[0] <= _R_HIP:
         return None
     pts = xy[[_L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP]]
@@ -479,10 +484,10 @@ def _geometry(xy: np.ndarray) -> _Geo | None:
         return None
     # angle that rotates "up" (0, -1) onto the torso axis, y down
     axis = math.atan2(up[0], -up[1])
-    return _Geo(hip=hip, anchor=pts.mean(axis=0), torso=torso, axis=axis)
+    return TorsoGeometry(hip=hip, anchor=pts.mean(axis=0), torso=torso, axis=axis)
 
 
-def torso_map(geo: _Geo, px_per_torso: float, hip_uv: tuple[float, float]) -> np.ndarray:
+def torso_map(geo: TorsoGeometry, px_per_torso: float, hip_uv: tuple[float, float]) -> np.ndarray:
     """2x3 map from a torso-aligned canvas to the image: canvas columns (u) across the torso,
     rows (v) down it, ``px_per_torso`` canvas px per torso length, the hip-landmark midpoint
     at canvas point ``hip_uv``."""
