@@ -196,7 +196,7 @@ def measure(
     ``uncertainty_floor_deg`` and ``noise_factor``.
     """
     parts = pelvis.evidence if isinstance(pelvis, FusedTilt) else (pelvis,)
-    tilts = tuple((p.name, p.tilt_deg(track), getattr(p, "range_model", None)) for p in parts)
+    tilts = tuple((p.name, p.tilt_deg(track), p.range_model) for p in parts)
     trunk = trunk_angle_deg(track)
     com = center_of_mass(track)
     trials = tuple(

@@ -25,6 +25,12 @@ class PelvisEstimator(Protocol):
         """Name of the method, reported with the results."""
         ...
 
+    @property
+    def range_model(self) -> RangeModel | None:
+        """What validation showed the method cannot see (``stance.fuse``); None: the
+        validated model of its ``name`` (``fuse.RANGE_MODELS``)."""
+        ...
+
     def tilt_deg(self, track: PoseTrack) -> np.ndarray:
         """(T,) pelvis tilt in degrees (+ = person's LEFT side higher); NaN where unknown."""
         ...
@@ -47,6 +53,7 @@ class HipLineEstimator:
     """
 
     name: str = "hip_line"
+    range_model: RangeModel | None = None
 
     def tilt_deg(self, track: PoseTrack) -> np.ndarray:
         return line_tilt_deg(track.point(LM.LEFT_HIP), track.point(LM.RIGHT_HIP))
@@ -90,6 +97,7 @@ class FusedTilt:
 
     name: str
     evidence: tuple[PrecomputedTilt, ...]
+    range_model: RangeModel | None = None  # each piece of evidence carries its own
 
     def tilt_deg(self, track: PoseTrack) -> np.ndarray:
         for e in self.evidence:

@@ -7,13 +7,12 @@ call. It streams frames (memory flat in clip length) and keeps only landmark arr
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from stance.clean import clean_track
 from stance.errors import NoValidTestError
@@ -26,6 +25,8 @@ from stance.source import Frame, VideoInfo, iter_frames, probe_video
 from stance.track import PoseTrack
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from stance.pelvis_edge import PelvisEdgeTracker
     from stance.pelvis_image import PelvisImageTracker
     from stance.pose import FrameObserver
@@ -95,7 +96,7 @@ class PelvisObserver:
         """The latest frame's tilt from the first estimator that has one (live display)."""
         for t in self.trackers.values():
             v = t.last_tilt_deg
-            if v == v:  # not NaN
+            if math.isfinite(v):
                 return v
         return float("nan")
 

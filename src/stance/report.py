@@ -14,7 +14,7 @@ from typing import Any
 from stance import __version__
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
 from stance.atomic import strict_json, write_atomic
-from stance.fuse import Evidence
+from stance.fuse import READ_FRACTION_MIN, Evidence
 from stance.judge import SideFinding, Status, Verdict
 from stance.measure import TrialMetrics
 from stance.pipeline import Analysis
@@ -264,7 +264,8 @@ def render(a: Analysis, console: Any) -> None:
     if a.settings.estimator != "hip_line" and a.measurements.trials:
         console.print(
             "  [dim]Hip drop is measured from the garments and skin at the pelvis; on rendered "
-            "bodies with known truth they turn by 30-100% of a true drop, so the range given is "
+            f"bodies with known truth they turn by {READ_FRACTION_MIN:.0%}-100% of a true drop, "
+            "so the range given is "
             "where the true drop can be, and a side is called normal only when all of it is "
             "below the threshold (docs/VALIDATION.md).[/]"
         )
