@@ -1,18 +1,47 @@
-"""Atomic file writes: a temporary file beside the target, renamed over it on success.
+"""Safe file writes: output targets checked before any work, then written atomically.
 
-A reader (or a resumed batch) never sees a half-written file, and a failure leaves nothing.
+Every file the tool writes goes to a temporary file beside its target and is renamed over it
+on success: a reader (or a resumed batch) never sees a half-written file, and a failure
+leaves nothing. Temporary names are short (at most ``TEMP_NAME_MAX`` bytes), so any target
+name the file system accepts can be written.
+
+`target_problem` and `same_file` say, before an analysis starts, why a target cannot be
+written (a directory, a device, a folder that is a file or read-only, a name too long) and
+whether two paths are one file (also through links), so a run never ends in a traceback
+after its work, never overwrites its own input and never writes two outputs to one file.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+TEMP_NAME_MAX = 64
+"""Longest temporary file name (bytes): a dot, at most 32 characters of the target's name,
+a dot, 8 random characters and a suffix of up to 16."""
+
+NAME_MAX_FALLBACK = 255
+"""File-name limit (bytes) where the file system does not say (Linux, macOS, Windows: 255)."""
+
+
+def temp_beside(target: Path, *, suffix: str = ".tmp") -> Path:
+    """Create an empty, unique temporary file beside ``target`` (its folder is made if
+    missing) and return its path. The name is short: ``.<start of name>.<random><suffix>``."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{target.name[:32]}.", suffix=suffix[:16], dir=target.parent
+    )
+    os.close(fd)
+    return Path(name)
 
 
 @contextmanager
@@ -20,10 +49,7 @@ def atomic_path(target: Path, *, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` when the block
     succeeds (mode 0644), delete it when it fails."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = temp_beside(target, suffix=suffix)
     try:
         yield tmp
         tmp.chmod(0o644)
@@ -52,3 +78,73 @@ def strict_json(doc: Any) -> str:
         return x
 
     return json.dumps(clean(doc), indent=2, default=str, allow_nan=False) + "\n"
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name (bytes) the file system of ``folder`` accepts."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX_FALLBACK
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    """``folder`` or the nearest folder above it that exists (what a write would create in)."""
+    folder = Path(os.path.abspath(folder))
+    while not os.path.lexists(folder) and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def target_problem(path: Path, option: str) -> str | None:
+    """Why ``path`` cannot take a file written for ``option`` (one line saying what to do),
+    or None when it can.
+
+    Refused: a directory, anything that is not a regular file (a device such as /dev/null, a
+    pipe, a socket: the atomic rename would replace it), a symbolic-link loop, a name longer
+    than the file system's limit, and a folder that is a file or cannot be written (checked
+    by creating and removing a temporary file there, so a read-only mount is caught even
+    for root). A missing folder is fine when it can be created.
+    """
+    shown = f"{option} {path}"
+    try:
+        st = path.stat()
+    except OSError as err:
+        if err.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG):
+            st = None  # a new file or a dangling link (the rename replaces the link); a
+            # folder on the way that is a file, or a name too long, is named below
+        elif err.errno == errno.ELOOP:
+            return f"{shown}: a symbolic link that points to itself (a loop): give a file name."
+        else:
+            return f"{shown}: cannot be used ({err.strerror}): give another file name."
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        return f"{shown} is a directory: give a file name."
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return f"{shown} is not a regular file (a device, pipe or socket): give a file name."
+    folder = _existing_ancestor(path.parent)
+    if not folder.is_dir():
+        return f"{shown}: {folder} is a file, not a folder: give a path in a folder."
+    limit = name_max(folder)
+    size = len(os.fsencode(path.name))
+    if size > limit:
+        return (
+            f"{shown}: the file name is {size} bytes long, more than the {limit} this file "
+            "system allows: give a shorter name."
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".stance-probe.", dir=folder)
+    except OSError as err:
+        why = "read-only" if err.errno == errno.EROFS else "not writable"
+        return f"{shown}: the folder {folder} is {why} ({err.strerror}): write somewhere else."
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """True when ``a`` and ``b`` are one file: the same inode where both exist (hard and
+    symbolic links included), else the same path once links and ``..`` are resolved."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)

@@ -119,7 +119,7 @@ def analyze(
             drop_threshold=drop_threshold,
             lean_threshold=lean_threshold,
         )
-        reports.check()
+        reports.check(inputs=[path])
         analysis = _run_with_progress(path, settings, quiet=quiet)
         write_reports(analysis, reports, console, quiet=quiet)
     except StanceError as err:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -152,21 +152,55 @@ class ReportPaths:
         """The options whose output re-decodes the analysed video."""
         return [o for o, p in (("--html", self.html), ("--annotated", self.annotated)) if p]
 
-    def check(self) -> None:
-        """Refuse unusable targets before any work is done.
+    def check(
+        self, *, inputs: Sequence[Path] = (), videos: Sequence[tuple[str, Path | None]] = ()
+    ) -> None:
+        """Refuse unusable targets before any work is done (see `check_targets`).
 
-        Raises:
-            BadInputError: a target is a directory, or the annotated video is not an .mp4.
+        ``videos``: further MP4 targets of the run (live's ``--record``, ``--headless``).
         """
-        from stance.video_writer import mp4_target_problem
+        check_targets(
+            [("--json", self.json), ("--csv", self.csv), ("--html", self.html)],
+            [("--annotated", self.annotated), *videos],
+            inputs=inputs,
+        )
 
-        for flag, out in (("--json", self.json), ("--csv", self.csv), ("--html", self.html)):
-            if out is not None and out.is_dir():
-                raise BadInputError(f"{flag} {out} is a directory: give a file name.")
-        if self.annotated is not None:
-            problem = mp4_target_problem(self.annotated, "--annotated")
-            if problem is not None:
-                raise BadInputError(problem)
+
+def check_targets(
+    files: Sequence[tuple[str, Path | None]],
+    videos: Sequence[tuple[str, Path | None]] = (),
+    *,
+    inputs: Sequence[Path] = (),
+) -> None:
+    """Refuse, before any work, output targets that cannot be written or would destroy
+    something: each must be writable (`stance.atomic.target_problem`; ``videos`` must also
+    end in .mp4), none may be one of the ``inputs`` (also through a link) and no two may be
+    the same file.
+
+    Raises:
+        BadInputError: the first problem, naming the option and what to do.
+    """
+    from stance.atomic import same_file, target_problem
+    from stance.video_writer import mp4_target_problem
+
+    given = [(flag, out, False) for flag, out in files if out is not None]
+    given += [(flag, out, True) for flag, out in videos if out is not None]
+    for flag, out, video in given:
+        problem = mp4_target_problem(out, flag) if video else target_problem(out, flag)
+        if problem is not None:
+            raise BadInputError(problem)
+        for source in inputs:
+            if same_file(out, source):
+                raise BadInputError(
+                    f"{flag} {out} is the video being analysed: writing there would destroy "
+                    "it. Give another file name."
+                )
+    for i, (flag, out, _) in enumerate(given):
+        for other_flag, other, _ in given[:i]:
+            if same_file(out, other):
+                raise BadInputError(
+                    f"{other_flag} and {flag} both write to {out}: give each its own file."
+                )
 
 
 def write_reports(

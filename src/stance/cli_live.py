@@ -92,7 +92,6 @@ def live(
     from stance.live import LiveOptions, run_live
     from stance.models import ensure_model
     from stance.protocol import ProtocolConfig
-    from stance.video_writer import mp4_target_problem
 
     console = Console()
     reports = ReportPaths(json=json_path, csv=csv_path, html=html_path, annotated=annotated_path)
@@ -105,11 +104,10 @@ def live(
             drop_threshold=drop_threshold,
             lean_threshold=lean_threshold,
         )
-        reports.check()
-        for option, target in (("--headless", headless), ("--record", record)):
-            problem = None if target is None else mp4_target_problem(target, option)
-            if problem is not None:
-                raise BadInputError(problem)
+        reports.check(
+            inputs=[source] if source is not None else [],
+            videos=[("--headless", headless), ("--record", record)],
+        )
         if reports.need_video and source is None and record is None:
             raise BadInputError(
                 f"{' and '.join(reports.need_video)} re-read the session's video: add "

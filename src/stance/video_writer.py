@@ -8,11 +8,12 @@ path only when `close()` succeeds; an error or an interruption leaves nothing th
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from stance.atomic import target_problem, temp_beside
 
 CRF = 23
 """x264 constant rate factor: 23 is ffmpeg's default, visually clean at modest size."""
@@ -20,16 +21,9 @@ CRF = 23
 
 def mp4_target_problem(path: Path, option: str) -> str | None:
     """Why ``path`` cannot take an MP4 written for ``option`` (one line), or None if it can."""
-    if path.is_dir():
-        return f"{option} {path} is a directory: give a file name ending in .mp4."
-    if path.suffix.lower() != ".mp4":
+    if path.suffix.lower() != ".mp4" and not path.is_dir():
         return f"{option} {path}: the video is an MP4: give a file name ending in .mp4."
-    parent = path.parent
-    if not parent.is_dir():
-        return f"{option} {path}: the directory {parent} does not exist."
-    if not os.access(parent, os.W_OK):
-        return f"{option} {path}: the directory {parent} is not writable."
-    return None
+    return target_problem(path, option)
 
 
 def even(img: np.ndarray) -> np.ndarray:
@@ -64,12 +58,7 @@ class H264Writer:
     def _open(self, width: int, height: int) -> None:
         import imageio_ffmpeg
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".mp4", dir=self.path.parent
-        )
-        os.close(fd)
-        self._tmp = Path(name)
+        self._tmp = temp_beside(self.path, suffix=".mp4")
         self._writer = imageio_ffmpeg.write_frames(
             str(self._tmp),
             (width, height),
@@ -131,7 +120,7 @@ def retime(video: Path, scale: float) -> None:
     """Multiply every timestamp of the MP4 ``video`` by ``scale`` in place (stream copy)."""
     from stance.videotools import run_ffmpeg
 
-    retimed = video.with_name(video.name + ".retimed.mp4")
+    retimed = temp_beside(video, suffix=".retimed.mp4")
     k = f"{scale:.12g}"
     try:
         run_ffmpeg(

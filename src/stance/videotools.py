@@ -12,14 +12,13 @@ reports as ``rotation_deg`` (a phone held upright typically writes 90).
 from __future__ import annotations
 
 import math
-import os
 import subprocess
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from stance.atomic import atomic_path, temp_beside
 from stance.errors import BadInputError
 
 _STDERR_TAIL = 1500  # characters of ffmpeg's stderr quoted in errors
@@ -156,7 +155,7 @@ def make_variant(
             return
         # -display_rotation is an INPUT option (counter-clockwise degrees); set it on a
         # stream copy so ffmpeg does not auto-rotate the pixels back.
-        plain = _temp_beside(out)
+        plain = temp_beside(out, suffix=".tmp.mp4")
         try:
             run_ffmpeg([*args, str(plain)])
             ccw = (360 - rotation_meta) % 360
@@ -325,19 +324,10 @@ def _check_paths(src: str | Path, dst: str | Path) -> tuple[Path, Path]:
     return src_p, dst_p
 
 
-def _temp_beside(dst: Path) -> Path:
-    """A unique temporary path in ``dst``'s folder with the same suffix (ffmpeg's muxer)."""
-    return dst.with_name(f".{dst.stem}.{uuid.uuid4().hex[:8]}.tmp{dst.suffix}")
-
-
 def _write_atomically(dst: Path, write: _Writer) -> Path:
     """Run ``write(temp)`` then rename the temp to ``dst``; remove the temp on failure."""
-    tmp = _temp_beside(dst)
-    try:
+    with atomic_path(dst, suffix=".tmp" + dst.suffix) as tmp:
         write(tmp)
-        if not tmp.is_file() or tmp.stat().st_size == 0:
+        if tmp.stat().st_size == 0:
             raise FfmpegError(f"ffmpeg wrote no output for {dst}")
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
     return dst
