@@ -31,7 +31,7 @@ def _assert_clean_failure(res: subprocess.CompletedProcess[str], code: int, word
     assert len(lines) <= 3, res.stderr  # one message (rich may wrap it)
 
 
-def _blank_clip(path: Path, *, n: int = 30) -> Path:
+def _blank_clip(path: Path, *, n: int = 40) -> Path:
     import cv2
 
     w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (320, 240))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stance.lighting import LightMeter
 from stance.measure import center_of_mass, trunk_angle_deg
 from stance.pelvis import line_tilt_deg
 from stance.pipeline import Judged, Settings, judge_track, pelvis_estimator, pelvis_observer
@@ -113,6 +114,7 @@ class LiveSession:
         self.protocol = Protocol(self.protocol_config)
         self.builder = TrackBuilder(*self.frame_size)
         self._pelvis = pelvis_observer(self.settings.estimator)
+        self._light = LightMeter()
         self._t: list[float] = []
         self._tilt: list[float] = []
         self._baseline: _Baseline | None = None
@@ -127,6 +129,7 @@ class LiveSession:
         people = self._estimator.detect(frame.image, frame.t_s)
         subject = self.builder.add(frame.t_s, people)
         xy = None if subject is None else subject.xy
+        self._light.observe(frame, xy)
         if self._pelvis is not None:
             self._pelvis.observe(frame, xy)
             tilt = self._pelvis.last_tilt_deg
@@ -209,6 +212,7 @@ class LiveSession:
             pelvis=pelvis_estimator(self.settings.estimator, self._pelvis),
             settings=self.settings,
             source_fps=source_fps,
+            lighting=self._light.result(),
         )
         return raw, judged
 

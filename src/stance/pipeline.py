@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stance.clean import clean_track
-from stance.errors import NoValidTestError
+from stance.errors import BadInputError, NoValidTestError
 from stance.judge import Thresholds, Verdict, judge
+from stance.lighting import UNKNOWN_LIGHTING, Lighting, LightMeter
 from stance.measure import Measurements, measure
 from stance.pelvis import FusedTilt, HipLineEstimator, PelvisEstimator, PrecomputedTilt
-from stance.quality import QualityReport, assess_quality
+from stance.quality import QualityReport, assess_quality, lighting_message, too_short_message
 from stance.segment import Segmentation, segment
 from stance.source import Frame, VideoInfo, iter_frames, probe_video
 from stance.track import PoseTrack
@@ -142,14 +143,16 @@ def judge_track(
     pelvis: PelvisEstimator,
     settings: Settings,
     source_fps: float | None = None,
+    lighting: Lighting = UNKNOWN_LIGHTING,
 ) -> Judged:
     """clean -> segment -> quality -> measure -> judge on one raw pose track.
 
-    ``source_fps`` is the recording's frame rate when the track was decimated from it.
+    ``source_fps`` is the recording's frame rate when the track was decimated from it;
+    ``lighting`` how its frames were lit (`stance.lighting.LightMeter`).
     """
     track = clean_track(raw)
     seg = segment(track)
-    quality = assess_quality(track, seg, source_fps=source_fps)
+    quality = assess_quality(track, seg, source_fps=source_fps, lighting=lighting)
     th = settings.thresholds
     meas = measure(
         track,
@@ -196,6 +199,13 @@ def run_pose(
         )
 
 
+def _refuse_too_short(path: Path, duration_s: float) -> None:
+    """Raise BadInputError when a clip of ``duration_s`` seconds cannot hold a test."""
+    problem = too_short_message(path.name, duration_s)
+    if problem is not None:
+        raise BadInputError(problem)
+
+
 def analyze(
     path: str | Path,
     *,
@@ -216,24 +226,33 @@ def analyze(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     video = probe_video(path)
+    _refuse_too_short(path, video.duration_s if video.n_frames else math.inf)
     model_path = ensure_model(settings.model)
     timings["setup"] = time.perf_counter() - t0
 
     observer = pelvis_observer(settings.estimator)
+    light = LightMeter()
     t0 = time.perf_counter()
     raw = run_pose(
         path,
         video,
         model_path=model_path,
         settings=settings,
-        observers=[observer] if observer is not None else [],
+        observers=[light, *([observer] if observer is not None else [])],
         progress=progress,
     )
     timings["decode_pose"] = time.perf_counter() - t0
+    # The container's duration may be wrong: the decoded frames' span decides.
+    _refuse_too_short(path, raw.duration_s(video.fps_nominal))
+    lighting = light.result()
     if len(raw) == 0 or not (raw.n_people > 0).any():
         raise NoValidTestError(
-            f"Nobody was found in {path.name}: film the whole body, facing the camera, "
-            "in good light."
+            f"Nobody was found in {path.name}. "
+            + (
+                lighting_message(lighting)
+                if lighting.too_poor
+                else "Film the whole body, facing the camera, in good light."
+            )
         )
 
     t0 = time.perf_counter()
@@ -242,6 +261,7 @@ def analyze(
         pelvis=pelvis_estimator(settings.estimator, observer),
         settings=settings,
         source_fps=video.fps_nominal,
+        lighting=lighting,
     )
     timings["numeric"] = time.perf_counter() - t0
     log.info("analysed %s in %s", path, {k: round(v, 3) for k, v in timings.items()})

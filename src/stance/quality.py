@@ -25,7 +25,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .segment import Segmentation
+from .lighting import MIN_CONTRAST, UNKNOWN_LIGHTING, Lighting
+from .segment import BASELINE_S, Segmentation
 from .track import LM, PoseTrack
 
 HIGH_LIFT_LEGS = 0.4
@@ -38,7 +39,25 @@ MIN_JUDGEABLE_HOLD_S = 2.0
 """Shortest hold that can be judged: the first 0.5 s is the lift transient, which leaves at least
 1.5 s of settled stance to measure (project's choice)."""
 
+MIN_CLIP_S = BASELINE_S + MIN_JUDGEABLE_HOLD_S
+"""Shortest clip that can hold a judgeable test: the standing baseline and the shortest
+judgeable hold. A shorter clip is refused before pose inference."""
+
+
+def too_short_message(name: str, duration_s: float) -> str | None:
+    """Why a clip of ``duration_s`` seconds cannot hold a test (one line), or None."""
+    if duration_s >= MIN_CLIP_S:
+        return None
+    return (
+        f"{name} is only {duration_s:.1f} s long: a single-leg stance test needs at least "
+        f"{MIN_CLIP_S:.0f} s ({BASELINE_S:.0f} s standing on both feet, then a hold of "
+        f"{MIN_JUDGEABLE_HOLD_S:.0f} s or more; the clinical test holds 30 s). Record the whole "
+        "test."
+    )
+
+
 # flag codes, in the order a verdict should name them
+POOR_LIGHT = "poor_lighting"
 NO_PERSON = "no_person"
 NOT_FRONTAL = "not_frontal"
 FEET_OUT = "feet_out_of_frame"
@@ -50,7 +69,16 @@ MULTI_PERSON = "multiple_people"
 JUMPS = "tracking_jumps"
 LOW_FPS = "low_frame_rate"
 HIGH_LIFT = "lift_too_high"
-BLOCKING_ORDER = (NO_PERSON, NOT_FRONTAL, FEET_OUT, CUT_IN_TRIAL, NO_TRIAL, TOO_SHORT, NO_BASELINE)
+BLOCKING_ORDER = (
+    POOR_LIGHT,
+    NO_PERSON,
+    NOT_FRONTAL,
+    FEET_OUT,
+    CUT_IN_TRIAL,
+    NO_TRIAL,
+    TOO_SHORT,
+    NO_BASELINE,
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +102,7 @@ class QualityReport:
         feet_visible_fraction: share of person frames with both feet seen inside the frame
             (trials and baselines when there are trials, else the whole clip).
         multi_person_fraction: share of frames where more than one person was detected.
+        lighting: brightness and contrast of the analysed frames (`stance.lighting`).
     """
 
     flags: tuple[QualityFlag, ...]
@@ -81,6 +110,7 @@ class QualityReport:
     frontal_fraction: float
     feet_visible_fraction: float
     multi_person_fraction: float
+    lighting: Lighting = UNKNOWN_LIGHTING
 
     @property
     def blocking(self) -> bool:
@@ -164,8 +194,12 @@ def assess_quality(
     max_multi_person: float = 0.05,
     min_fps: float = 15.0,
     source_fps: float | None = None,
+    lighting: Lighting = UNKNOWN_LIGHTING,
 ) -> QualityReport:
-    """Assess a track (and its segmentation, when given); see the module docstring."""
+    """Assess a track (and its segmentation, when given); see the module docstring.
+
+    ``lighting`` (measured on the frames during the pose pass) adds the poor-lighting flag.
+    """
     T = len(track)
     checks = frame_checks(track, min_visibility=min_visibility)
     person = checks["person"]
@@ -193,6 +227,8 @@ def assess_quality(
     def add(code: str, message: str, *, blocking: bool) -> None:
         flags.append(QualityFlag(code, message, blocking))
 
+    if lighting.too_poor:
+        add(POOR_LIGHT, lighting_message(lighting), blocking=True)
     if person_fraction < min_person:
         add(
             NO_PERSON,
@@ -261,6 +297,20 @@ def assess_quality(
         frontal_fraction=frontal_fraction,
         feet_visible_fraction=feet_trial,
         multi_person_fraction=multi,
+        lighting=lighting,
+    )
+
+
+def lighting_message(lighting: Lighting) -> str:
+    """The poor-lighting flag's sentence: what was measured and what to do."""
+    what = (
+        "Too dark" if lighting.dark else "Too little contrast (haze, glare or a washed-out picture)"
+    )
+    return (
+        f"{what}: the picture's brightness is {lighting.brightness:.1%} and its contrast "
+        f"{lighting.contrast:.1%} of full scale (at least {MIN_CONTRAST:.0%} is needed), too "
+        "little to see the body and the clothes' edges. Film in good, even light, with the "
+        "light in front of you rather than behind."
     )
 
 

@@ -20,7 +20,7 @@ from stance.measure import TrialMetrics
 from stance.pipeline import Analysis
 from stance.track import Side
 
-SCHEMA = "stance.analysis/1.1"
+SCHEMA = "stance.analysis/1.2"
 
 UNITS = {
     "t_s, start_s, end_s, hold_s": "seconds from the start of the file",
@@ -151,6 +151,8 @@ def to_dict(a: Analysis) -> dict[str, Any]:
             "frontal_fraction": _num(q.frontal_fraction, 3),
             "feet_visible_fraction": _num(q.feet_visible_fraction, 3),
             "multi_person_fraction": _num(q.multi_person_fraction, 3),
+            "brightness": _num(q.lighting.brightness, 3),
+            "contrast": _num(q.lighting.contrast, 4),
         },
         "timings_s": {k: _num(t, 3) for k, t in a.timings_s.items()},
     }

@@ -47,6 +47,10 @@ LIFT_OFF = 0.04
 """Foot down again below this (hysteresis: half of LIFT_ON)."""
 
 BOTH_DOWN, LEFT_UP, RIGHT_UP, UNKNOWN = 0, 1, 2, -1
+BASELINE_S = 1.0
+"""Length (s) of the quiet double-leg stance looked for before each lift (project's choice:
+long enough to average sway, short enough that people wait for it)."""
+
 _PARTS = ("ankle", "heel", "foot_index")
 
 
@@ -170,7 +174,7 @@ def segment(
     min_hold_s: float = 1.0,
     max_touchdown_s: float = 1.0,
     max_unknown_s: float = 2.0,
-    baseline_s: float = 1.0,
+    baseline_s: float = BASELINE_S,
     max_lookback_s: float = 6.0,
 ) -> Segmentation:
     """Find the trials of a cleaned track (see the module docstring for the method)."""

@@ -24,6 +24,7 @@ Notes on OpenCV (5.0, FFmpeg backend), checked on clips made with ``-display_rot
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import subprocess
@@ -228,8 +229,7 @@ def _open_checked(path: str | Path) -> _Opened:
 
     p = Path(path).expanduser()
     shown = str(path)
-    if not p.exists():
-        raise BadInputError(f"{shown}: no such file. Check the path and try again.")
+    _check_exists(p, shown)
     if p.is_dir():
         raise BadInputError(f"{shown}: this is a directory, not a video file. Pass a video file.")
     if not p.is_file():
@@ -242,6 +242,13 @@ def _open_checked(path: str | Path) -> _Opened:
             "Record or copy it again."
         )
 
+    still = still_image_kind(p)
+    if still is not None:
+        raise BadInputError(
+            f"{shown}: this is a still image ({still}), not a video. The test is a movement: "
+            "record a video of it (stand on both feet, lift one foot and hold, then the other)."
+        )
+
     cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
     try:
         if not cap.isOpened():
@@ -251,6 +258,63 @@ def _open_checked(path: str | Path) -> _Opened:
         cap.release()
         raise
     return opened
+
+
+def _check_exists(p: Path, shown: str) -> None:
+    """Refuse a path that leads nowhere, saying why: missing, a dangling link or a loop."""
+    try:
+        p.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise BadInputError(
+                f"{shown}: a symbolic link that leads back to itself (a loop). Fix the link or "
+                "pass the video file itself."
+            ) from None
+        if p.is_symlink():
+            raise BadInputError(
+                f"{shown}: a symbolic link to {os.readlink(p)}, which does not exist. Fix the "
+                "link or pass the video file itself."
+            ) from None
+        if err.errno == errno.ENOTDIR:
+            raise BadInputError(
+                f"{shown}: a folder in this path is a file. Check the path and try again."
+            ) from None
+        raise BadInputError(f"{shown}: no such file. Check the path and try again.") from None
+
+
+#: Leading bytes of the still-image formats a phone or camera writes (ISO-BMFF images,
+#: HEIC and AVIF, are told apart from MP4/MOV by the major brand of their ``ftyp`` box).
+_IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+_IMAGE_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"avif": "AVIF"}
+
+
+def still_image_kind(path: Path) -> str | None:
+    """The still-image format ``path`` holds, judged by its first bytes whatever its
+    extension ("JPEG", "PNG", "HEIC"...), or None when it is not a known image format.
+
+    An animated GIF counts as a still image too: it has no timestamps worth measuring.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    for signature, kind in _IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[4:8] == b"ftyp":
+        return _IMAGE_BRANDS.get(head[8:12])
+    return None
 
 
 def _inspect(cap: cv2.VideoCapture, shown: str) -> _Opened:

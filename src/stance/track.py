@@ -132,6 +132,13 @@ class PoseTrack:
             return 0.0
         return float(1.0 / np.median(np.diff(self.t_s)))
 
+    def duration_s(self, frame_rate: float) -> float:
+        """Seconds the track covers: first to last timestamp plus one frame of the source
+        (``frame_rate`` in frames per second; 0 for an empty track)."""
+        if len(self) == 0:
+            return 0.0
+        return float(self.t_s[-1] - self.t_s[0]) + 1.0 / frame_rate
+
     def point(self, index: int) -> np.ndarray:
         """(T, 2) pixel positions of one landmark."""
         return np.asarray(self.xy[:, index, :])
