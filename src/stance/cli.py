@@ -31,6 +31,7 @@ from stance.cli_common import (
     stderr_console,
     write_reports,
 )
+from stance.cli_history import DateOption, Keeper, PersonOption, history
 from stance.cli_live import live
 from stance.errors import BadInputError, NoValidTestError, StanceError
 
@@ -46,6 +47,7 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="List, fetch and verify the pose models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.command()(history)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_videos" / "sample_right_weak.mp4"
 
@@ -97,6 +99,8 @@ def analyze(
     max_fps: MaxFpsOption = None,
     drop_threshold: DropThresholdOption = None,
     lean_threshold: LeanThresholdOption = None,
+    person: PersonOption = None,
+    date: DateOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Analyse a recorded single-leg stance test and name the weak side.
@@ -120,8 +124,14 @@ def analyze(
             lean_threshold=lean_threshold,
         )
         reports.check(inputs=[path])
-        analysis = _run_with_progress(path, settings, quiet=quiet)
+        keep = Keeper.open(person, date, clip=path)
+        try:
+            analysis = _run_with_progress(path, settings, quiet=quiet)
+        except NoValidTestError as err:
+            keep.failure(settings, str(err))
+            raise
         write_reports(analysis, reports, console, quiet=quiet)
+        keep.analysis(analysis, reports)
     except StanceError as err:
         raise fail(err) from None
     if analysis.verdict.outcome == "cannot_tell":

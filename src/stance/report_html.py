@@ -31,7 +31,7 @@ from stance.track import Side
 KEY_FRAME_WIDTH = 420
 """Width of the embedded key frames in pixels."""
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em}
@@ -47,7 +47,7 @@ text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}
 """
 
 
-def _png_data_uri(png: bytes) -> str:
+def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
@@ -165,13 +165,13 @@ def timeline_png(a: Analysis) -> bytes:
     return buf.getvalue()
 
 
-def _fmt(x: Any, unit: str = "", nd: int = 1, sign: bool = False) -> str:
+def fmt(x: Any, unit: str = "", nd: int = 1, sign: bool = False) -> str:
     if x is None:
         return "n/a"
     return f"{x:+.{nd}f}{unit}" if sign else f"{x:.{nd}f}{unit}"
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+def html_table(head: list[str], rows: list[list[str]]) -> str:
     th = "".join(
         f"<th{' class=l' if i == 0 else ''}>{html.escape(h)}</th>" for i, h in enumerate(head)
     )
@@ -194,7 +194,7 @@ def to_html(a: Analysis) -> str:
     colour = {"none": "green", "cannot_tell": "yellow"}.get(v.outcome, "red")
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
-        f"<title>stance: {e(a.path.name)}</title><style>{_CSS}</style></head><body>",
+        f"<title>stance: {e(a.path.name)}</title><style>{CSS}</style></head><body>",
         "<h1>Single-leg stance test</h1>",
         f"<p class=meta>{e(a.path.name)}: {a.video.width}x{a.video.height}, "
         f"{a.video.duration_s:.1f} s, {len(a.raw)} frames analysed at {a.raw.fps:.1f} fps; "
@@ -223,7 +223,7 @@ def to_html(a: Analysis) -> str:
                     f"<p class=note>Frame at {a.track.t_s[i]:.2f} s could not be decoded.</p>"
                 )
                 continue
-            uri = _png_data_uri(draw_key_frame(a, img, k, i))
+            uri = png_data_uri(draw_key_frame(a, img, k, i))
             parts.append(
                 f"<figure><img src='{uri}' alt='key frame {k}'>"
                 f"<figcaption>{e(cap)}</figcaption></figure>"
@@ -231,7 +231,7 @@ def to_html(a: Analysis) -> str:
         parts.append("</div>")
     parts += [
         "<h2>Timeline</h2>",
-        f"<img src='{_png_data_uri(timeline_png(a))}' alt='timeline of drop, shift and lean'>",
+        f"<img src='{png_data_uri(timeline_png(a))}' alt='timeline of drop, shift and lean'>",
     ]
     parts += _numbers(doc)
     notes = [f.message for f in a.quality.flags]
@@ -257,15 +257,15 @@ def _numbers(doc: dict[str, Any]) -> list[str]:
     trials = [
         [
             t["lifted"].upper(),
-            f"{_fmt(t['start_s'])}-{_fmt(t['end_s'])}",
-            _fmt(t["hold_s"], " s"),
-            _fmt(t["drop_deg"], " deg", sign=True),
-            _fmt(t["drop_peak_deg"], " deg", sign=True),
-            _fmt(t["drop_noise_deg"], " deg", 2),
-            _fmt(t["lean_deg"], " deg", sign=True),
-            _fmt(t["shift_frac"], "", 2),
-            _fmt(t["shift_pct_hip"], " %", 0),
-            _fmt(t["sway_pct_hip"], " %", 1),
+            f"{fmt(t['start_s'])}-{fmt(t['end_s'])}",
+            fmt(t["hold_s"], " s"),
+            fmt(t["drop_deg"], " deg", sign=True),
+            fmt(t["drop_peak_deg"], " deg", sign=True),
+            fmt(t["drop_noise_deg"], " deg", 2),
+            fmt(t["lean_deg"], " deg", sign=True),
+            fmt(t["shift_frac"], "", 2),
+            fmt(t["shift_pct_hip"], " %", 0),
+            fmt(t["sway_pct_hip"], " %", 1),
         ]
         for t in doc["trials"]
     ]
@@ -273,14 +273,14 @@ def _numbers(doc: dict[str, Any]) -> list[str]:
         [
             f["stance"].upper(),
             f["status"],
-            _fmt(f["drop_deg"], " deg", sign=True),
-            _fmt(f["drop_uncertainty_deg"], " deg"),
+            fmt(f["drop_deg"], " deg", sign=True),
+            fmt(f["drop_uncertainty_deg"], " deg"),
             _interval(f),
             ", ".join(EVIDENCE_WORDS.get(x, x) for x in f.get("evidence", [])) or "n/a",
-            _fmt(f["lean_deg"], " deg", sign=True),
-            _fmt(f["shift_frac"], "", 2),
-            _fmt(f["hold_s"], " s"),
-            _fmt(f["confidence"], "", 2),
+            fmt(f["lean_deg"], " deg", sign=True),
+            fmt(f["shift_frac"], "", 2),
+            fmt(f["hold_s"], " s"),
+            fmt(f["confidence"], "", 2),
         ]
         for f in doc["findings"].values()
     ]
@@ -289,7 +289,7 @@ def _numbers(doc: dict[str, Any]) -> list[str]:
     )
     return [
         "<h2>Numbers</h2><h3>Trials</h3>",
-        _table(
+        html_table(
             [
                 "foot up",
                 "time (s)",
@@ -305,7 +305,7 @@ def _numbers(doc: dict[str, Any]) -> list[str]:
             trials,
         ),
         "<h3>Findings per standing leg</h3>",
-        _table(
+        html_table(
             [
                 "standing on",
                 "status",
@@ -329,7 +329,7 @@ def _interval(f: dict[str, Any]) -> str:
     lo, hi = f.get("drop_low_deg"), f.get("drop_high_deg")
     if lo is None or hi is None:
         return "n/a"
-    return f"{_fmt(lo, '', sign=True)} to {_fmt(hi, ' deg', sign=True)}"
+    return f"{fmt(lo, '', sign=True)} to {fmt(hi, ' deg', sign=True)}"
 
 
 def write_html(a: Analysis, path: Path) -> None:
