@@ -21,6 +21,7 @@ from stance.cli_common import (
     make_settings,
     write_reports,
 )
+from stance.cli_history import DateOption, Keeper, PersonOption
 from stance.errors import BadInputError, NoValidTestError, StanceError
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ def live(
     age: AgeOption = None,
     drop_threshold: DropThresholdOption = None,
     lean_threshold: LeanThresholdOption = None,
+    person: PersonOption = None,
+    date: DateOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Less output.")] = False,
 ) -> None:
     """Guide a single-leg stance test live in front of a camera and name the weak side.
@@ -125,15 +128,17 @@ def live(
             protocol=ProtocolConfig(hold_s=hold, reps=reps),
             settings=settings,
         )
+        keep = Keeper.open(person, date, clip=record or source)
         result = run_live(options, ensure_model(model))
         _print_session(result, console, quiet=quiet)
         if result.analysis is None:
-            raise NoValidTestError(
-                "Nobody was seen: stand 2-3 m from the camera, whole body in view, facing it."
-            )
+            message = "Nobody was seen: stand 2-3 m from the camera, whole body in view, facing it."
+            keep.failure(settings, message)
+            raise NoValidTestError(message)
         write_reports(
             result.analysis, reports, console, quiet=quiet, extra_json={"live": live_dict(result)}
         )
+        keep.analysis(result.analysis, reports)
     except StanceError as err:
         raise fail(err) from None
     if result.analysis.verdict.outcome == "cannot_tell":

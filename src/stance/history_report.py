@@ -232,7 +232,7 @@ def trend_png(rows: list[HistoryRow], drop_threshold: float) -> bytes:
     ax_hold.set_ylabel("hold (s)", fontsize=9)
     for ax in (ax_drop, ax_hold):
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(loc="best", fontsize=8, framealpha=0.8)
     ax_drop.set_title("Pelvic drop per test (band: measurement uncertainty, k = 2) and hold time")
     fig.autofmt_xdate()
     fig.tight_layout()
@@ -269,7 +269,8 @@ def to_history_html(people: dict[str, list[HistoryRow]], page: Path) -> str:
     for person, rows in people.items():
         given = (r.test.thresholds.get("drop_deg") for r in rows)
         threshold = next((float(v) for v in given if v is not None), Thresholds().drop_deg)
-        out.append(f"<h2>{e(person)}</h2>")
+        if len(people) > 1:
+            out.append(f"<h2>{e(person)}</h2>")
         out.append(
             f"<img src='{png_data_uri(trend_png(rows, threshold))}' "
             f"alt='trend of pelvic drop and hold time for {e(person)}'>"

@@ -1,0 +1,263 @@
+"""The per-person test history: recorded, compared, listed, exported and safe on disk."""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from browser import needs_chromium, screenshot_page
+from conftest import SAMPLE
+from stance.history import MDC_DROP_DEG, Change, SideResult, compare, record_from_doc, timeline
+from stance.history_store import SCHEMA_VERSION, HistoryError, HistoryStore
+from stance.recording import DateSource, Recording, mp4_creation_time
+from test_cli import _assert_clean_failure, stance
+
+
+def _side(drop: float | None, u: float | None = 0.5, stance_: str = "right") -> SideResult:
+    return SideResult(stance=stance_, status="x", drop_deg=drop, drop_uncertainty_deg=u)
+
+
+def _when(day: int) -> datetime:
+    return datetime(2026, 11, day, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="module")
+def doc(analysed: Any) -> dict[str, Any]:
+    from stance.report import to_dict
+
+    return to_dict(analysed(SAMPLE))
+
+
+# ----------------------------------------------------------------- the change rule
+
+
+def test_change_needs_more_than_the_mdc_and_the_uncertainty() -> None:
+    assert compare(_side(6.0), _side(1.0)).change is Change.IMPROVED
+    assert compare(_side(1.0), _side(6.0)).change is Change.WORSE
+    small = compare(_side(5.0), _side(5.0 - 0.9 * MDC_DROP_DEG))
+    assert small.change is Change.NO_REAL_CHANGE
+    # a wide uncertainty raises the bar above the MDC
+    wide = compare(_side(10.0, u=5.0), _side(4.5, u=5.0))
+    assert wide.change is Change.NO_REAL_CHANGE and wide.needed_deg == pytest.approx(7.07, 0.01)
+    # hiking the lifted side further is not an improvement: drops count from 0
+    assert compare(_side(0.5), _side(-9.0)).change is Change.NO_REAL_CHANGE
+    assert compare(_side(None), _side(3.0)).change is Change.NOT_COMPARABLE
+    assert compare(None, _side(3.0)).change is Change.NOT_COMPARABLE
+
+
+def test_timeline_compares_with_the_previous_and_the_first(doc: dict[str, Any]) -> None:
+    rec = Recording("abc", _when(1), DateSource.OPTION)
+    base = record_from_doc(doc, person="p", recording=rec)
+    right = base.side("right")
+    assert right is not None and right.drop_deg == doc["findings"]["right"]["drop_deg"]
+    from dataclasses import replace
+
+    def with_drop(day: int, drop: float) -> Any:
+        sides = tuple(replace(s, drop_deg=drop) if s.stance == "right" else s for s in base.sides)
+        return replace(base, tested_at=_when(day), sides=sides)
+
+    rows = timeline([with_drop(3, 12.0), with_drop(1, 12.0), with_drop(2, 6.0)])
+    assert [r.test.tested_at.day for r in rows] == [1, 2, 3]  # date order
+    assert rows[0].since_previous["right"].change is Change.NOT_COMPARABLE
+    assert rows[1].since_previous["right"].change is Change.IMPROVED
+    assert rows[2].since_previous["right"].change is Change.WORSE
+    assert rows[2].since_first["right"].change is Change.NO_REAL_CHANGE
+
+
+# ----------------------------------------------------------------- the store
+
+
+def test_store_round_trips_and_never_doubles(doc: dict[str, Any], home: Path) -> None:
+    rec = record_from_doc(doc, person="ann", recording=Recording("h1", _when(1), DateSource.FILE))
+    with HistoryStore() as store:
+        first = store.add(rec)
+        again = store.add(rec)  # the same test recorded twice (a resumed batch)
+        assert again == first
+        store.add(
+            record_from_doc(doc, person="ann", recording=Recording("h2", _when(2), DateSource.FILE))
+        )
+        tests = store.tests("ann")
+        assert [t.content_sha256 for t in tests] == ["h1", "h2"]
+        assert tests[0].sides == rec.sides and tests[0].thresholds == rec.thresholds
+        assert tests[0].tested_at == rec.tested_at
+        assert store.people()[0][:2] == ("ann", 2)
+        assert store.delete(first) and not store.delete(first)
+        assert len(store.tests()) == 1
+    db = sqlite3.connect(home / "history.sqlite")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _add_many(args: tuple[str, dict[str, Any], int]) -> None:
+    home, doc, worker = args
+    import os
+
+    os.environ["STANCE_HOME"] = home
+    with HistoryStore() as store:
+        for i in range(10):
+            rec = Recording(f"w{worker}-{i}", _when(1 + i), DateSource.FILE)
+            store.add(record_from_doc(doc, person="clinic", recording=rec))
+
+
+def test_parallel_writers_lose_nothing(doc: dict[str, Any], home: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        pool.map(_add_many, [(str(home), doc, w) for w in range(4)])
+    with HistoryStore() as store:
+        shas = [t.content_sha256 for t in store.tests("clinic")]
+    assert len(shas) == 40 and len(set(shas)) == 40
+
+
+def test_a_damaged_database_is_one_line_and_left_alone(home: Path) -> None:
+    home.mkdir(parents=True)
+    db = home / "history.sqlite"
+    db.write_bytes(b"this is not a database" * 100)
+    before = db.read_bytes()
+    with pytest.raises(HistoryError, match="damaged"):
+        HistoryStore()
+    res = stance("analyze", SAMPLE, "--person", "ann", "-q")
+    _assert_clean_failure(res, 2, "damaged")
+    assert "Analysing" not in res.stdout  # refused before the analysis
+    _assert_clean_failure(stance("history"), 2, "damaged")
+    assert db.read_bytes() == before
+
+
+def test_a_newer_schema_is_refused(home: Path) -> None:
+    with HistoryStore():
+        pass
+    sqlite3.connect(home / "history.sqlite").execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(HistoryError, match="newer stance"):
+        HistoryStore()
+
+
+def test_an_unwritable_history_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "file" / "home"))
+    with pytest.raises(HistoryError, match="cannot be created"):
+        HistoryStore()
+
+
+def test_container_creation_time(tmp_path: Path) -> None:
+    from stance.videotools import run_ffmpeg
+
+    clip = tmp_path / "dated.mp4"
+    run_ffmpeg(
+        ["-i", str(SAMPLE), "-t", "1", "-c", "copy", "-metadata",
+         "creation_time=2024-03-05T06:07:08Z", str(clip)]
+    )  # fmt: skip
+    assert mp4_creation_time(clip) == datetime(2024, 3, 5, 6, 7, 8, tzinfo=timezone.utc)
+    assert mp4_creation_time(SAMPLE) is None  # the bundled clip has none
+    (tmp_path / "x.txt").write_text("not a video")
+    assert mp4_creation_time(tmp_path / "x.txt") is None
+
+
+# ----------------------------------------------------------------- as a user meets it
+
+
+def test_history_from_the_command_line(doc: dict[str, Any], tmp_path: Path) -> None:
+    report = tmp_path / "t1.json"
+    page1 = tmp_path / "t1.html"
+    res = stance("analyze", SAMPLE, "--person", "alice", "--date", "2026-11-01",
+                 "--json", report, "--html", page1, "-q")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "kept in alice's history" in res.stderr
+    own = json.loads(report.read_text())
+    # two more tests on later dates through the same recording path (no more pose runs)
+    from stance.cli_history import record_test
+
+    with HistoryStore() as store:
+        for day in (8, 15):
+            record_test(
+                store, doc, person="alice", recording=Recording(None, _when(day), DateSource.OPTION)
+            )
+    out = {k: tmp_path / f"h.{k}" for k in ("json", "csv", "html")}
+    res = stance("history", "--person", "alice", "--json", out["json"], "--csv", out["csv"],
+                 "--html", out["html"])  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "alice: 3 test(s)" in res.stdout
+    hist = json.loads(out["json"].read_text())
+    tests = hist["people"][0]["tests"]
+    assert [t["tested_at"][:10] for t in tests] == ["2026-11-01", "2026-11-08", "2026-11-15"]
+    for side in tests[0]["sides"]:
+        mine = own["findings"][side["stance"]]
+        assert side["drop_deg"] == mine["drop_deg"] and side["hold_s"] == mine["hold_s"]
+        assert side["status"] == mine["status"]
+    assert tests[0]["html_report"] == str(page1.resolve())
+    assert tests[1]["change_since_previous"]["right"]["change"] == "no real change"
+    rows = list(csv.DictReader(out["csv"].read_text().splitlines()))
+    assert len(rows) == 6 and {r["stance"] for r in rows} == {"left", "right"}
+    page = out["html"].read_text()
+    assert "data:image/png;base64," in page and "http" not in page.replace("https://", "")
+    assert "t1.html" in page  # the link to the first test's own report
+
+    # people, export, delete, import: the data round-trips
+    assert "alice" in stance("history", "--people").stdout
+    export = tmp_path / "export.json"
+    assert stance("history", "--export", export).returncode == 0
+    first_id = tests[0]["id"]
+    assert stance("history", "--delete", str(first_id)).returncode == 0
+    _assert_clean_failure(stance("history", "--delete", str(first_id)), 2, "no test")
+    assert stance("history", "--import", export).returncode == 0
+    with HistoryStore() as store:
+        again = store.tests("alice")
+    assert len(again) == 3
+    assert [t.sides for t in again] == [tuple(SideResult(**s) for s in t["sides"]) for t in tests]
+
+
+def test_import_a_folder_of_analyses(doc: dict[str, Any], tmp_path: Path) -> None:
+    folder = tmp_path / "batch_out"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(doc))
+    (folder / "summary.json").write_text(json.dumps({"schema": "stance.batch/1.0"}))
+    _assert_clean_failure(stance("history", "--import", folder), 2, "needs --person")
+    res = stance("history", "--import", folder, "--person", "bob")
+    assert res.returncode == 0, res.stderr
+    assert "Imported 1 test" in res.stdout
+    with HistoryStore() as store:
+        (test,) = store.tests("bob")
+    assert test.content_sha256 is not None  # the clip it names still exists: hashed
+    assert test.date_source is DateSource.FILE
+
+
+def test_date_needs_a_person_and_a_date() -> None:
+    _assert_clean_failure(stance("analyze", SAMPLE, "--date", "2026-11-01"), 2, "--person")
+    _assert_clean_failure(
+        stance("analyze", SAMPLE, "--person", "a", "--date", "soon"), 2, "not a date"
+    )
+    _assert_clean_failure(stance("analyze", SAMPLE, "--person", " "), 2, "--person")
+    _assert_clean_failure(stance("history", "--person", "nobody"), 2, "no tests")
+
+
+@needs_chromium
+def test_history_page_renders_in_headless_chromium(doc: dict[str, Any], tmp_path: Path) -> None:
+    import numpy as np
+
+    from stance.cli_history import record_test
+    from stance.history_report import write_history_files
+
+    with HistoryStore() as store:
+        for day in (1, 8, 15):
+            record_test(
+                store, doc, person="carol", recording=Recording(None, _when(day), DateSource.OPTION)
+            )
+        rows = {"carol": timeline(store.tests("carol"))}
+    page = tmp_path / "carol.html"
+    write_history_files(rows, html_path=page)
+    img = screenshot_page(page, tmp_path, width=1200, height=1600)
+    # both legs' trend lines are drawn: orange (LEFT) and teal (RIGHT) pixels
+    for bgr in ((0, 84, 211), (133, 160, 22)):
+        near = np.all(np.abs(img.astype(int) - bgr) < 30, axis=-1)
+        assert near.sum() > 200, bgr
