@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -154,6 +155,45 @@ def test_resume_redoes_only_the_missing(mixed: tuple[Path, Path, Any], tmp_path:
     assert gone.exists() and kept.stat().st_mtime_ns == mtime
     assert rows["copy.mp4"]["left_stance_drop_deg"] == rows["link.mp4"]["left_stance_drop_deg"]
     assert _summary(out)["counts"]["resumed"] == 3
+
+
+def test_content_hash_reads_every_byte(tmp_path: Path) -> None:
+    from stance.batch import CHUNK, content_hash
+
+    p = tmp_path / "clip.mp4"
+    data = bytearray(os.urandom(3 * CHUNK + 123))
+    p.write_bytes(data)
+    before = content_hash(p)
+    data[len(data) // 2] ^= 0xFF  # one byte in the middle: not in the first or last MiB
+    p.write_bytes(data)
+    assert content_hash(p) != before
+    assert content_hash(p) == hashlib.sha256(data).hexdigest()
+
+
+def test_resume_redoes_a_clip_changed_in_the_middle(
+    mixed: tuple[Path, Path, Any], tmp_path: Path
+) -> None:
+    """Same size, same modification time, one byte different: analysed again."""
+    src0, first, _res = mixed
+    src, out = tmp_path / "in", tmp_path / "out"
+    shutil.copytree(src0, src, symlinks=True)
+    shutil.copytree(first, out)
+    clip = src / "copy.mp4"
+    st = clip.stat()
+    data = bytearray(clip.read_bytes())
+    mid = len(data) // 2
+    assert 1 << 20 <= mid < len(data) - (1 << 20)  # outside the first and the last MiB
+    data[mid] ^= 0xFF
+    clip.write_bytes(data)
+    os.utime(clip, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert clip.stat().st_size == st.st_size and clip.stat().st_mtime_ns == st.st_mtime_ns
+    batch(src, "--out", out, "--resume", *FAST)
+    rows = _rows(out)
+    assert [n for n, r in sorted(rows.items()) if not r["resumed"]] == ["copy.mp4"]
+    old = json.loads(Path(_rows(first)["copy.mp4"]["result"]).read_text())
+    if rows["copy.mp4"]["result"]:  # the damaged clip may still decode, or be an error now
+        new = json.loads(Path(rows["copy.mp4"]["result"]).read_text())
+        assert new["batch_key"] != old["batch_key"]
 
 
 def test_batch_key_depends_on_settings() -> None:

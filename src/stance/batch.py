@@ -79,7 +79,7 @@ def default_workers() -> int:
     return max(1, cores)
 
 
-CHUNK = 1 << 20  # content hash: size + sha256 of the first and last MiB
+CHUNK = 1 << 20  # content hash: the whole file, read in 1 MiB pieces
 
 COLUMNS = (
     "file",
@@ -180,14 +180,17 @@ def discover(specs: Sequence[str | Path]) -> list[Input]:
 
 
 def content_hash(path: Path) -> str:
-    """A hash of the file's content: size + sha256 of its first and last MiB."""
-    size = path.stat().st_size
-    h = hashlib.sha256(str(size).encode())
+    """The sha256 of the whole file, streamed in 1 MiB pieces (hex).
+
+    Every byte counts, so a clip changed anywhere (damaged in the middle, re-encoded, same
+    size and modification time or not) is analysed again on ``--resume``. No size/mtime
+    shortcut: hashing reads the file at disk speed (about 0.1 s for 50 MB), negligible next
+    to decoding and pose inference (seconds per clip).
+    """
+    h = hashlib.sha256()
     with path.open("rb") as fh:
-        h.update(fh.read(CHUNK))
-        if size > CHUNK:
-            fh.seek(max(CHUNK, size - CHUNK))
-            h.update(fh.read(CHUNK))
+        while piece := fh.read(CHUNK):
+            h.update(piece)
     return h.hexdigest()
 
 
