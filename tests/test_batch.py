@@ -49,13 +49,15 @@ def _popen(*args: str | Path) -> subprocess.Popen[bytes]:
 
 
 def _interrupt_after_first_clip(*args: str | Path) -> None:
-    """Start `stance batch *args`, press Ctrl-C once a clip's result exists, expect exit 130."""
+    """Start `stance batch *args`, press Ctrl-C once a clip's result exists, expect exit 130
+    and no process of the batch left."""
     out = Path(args[args.index("--out") + 1])
     proc = _popen(*args)
     _wait_for(out / "clips" / "*.json", proc)
     proc.send_signal(signal.SIGINT)
     try:
         assert proc.wait(timeout=60) == 130
+        assert _gone(proc.pid, within=5) == []  # its workers were stopped too
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -226,6 +228,98 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
     assert summary["complete"] and len(summary["clips"]) == 3
     assert {r["status"] for r in summary["clips"]} == {"ok"}
     assert summary["counts"]["resumed"] >= 1
+
+
+def _session(sid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the live processes of session ``sid``, read from /proc.
+
+    Zombies are left out: they are dead and hold no memory; reaping them is up to init."""
+    procs = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        state, _ppid, _pgrp, session = stat[stat.rindex(")") + 2 :].split()[:4]
+        if int(session) == sid and state != "Z":
+            procs.append((int(d.name), cmd))
+    return procs
+
+
+def _maps(pid: int, lib: str) -> bool:
+    try:
+        return lib in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def _gone(sid: int, within: float) -> list[tuple[int, str]]:
+    """Wait up to ``within`` seconds for session ``sid`` to be empty; what is left."""
+    end = time.monotonic() + within
+    while (left := _session(sid)) and time.monotonic() < end:
+        time.sleep(0.1)
+    return left
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@needs_proc
+def test_sigkill_of_the_parent_ends_its_workers(tmp_path: Path) -> None:
+    """kill -9 of `stance batch` mid-analysis: no worker and no resource tracker stays."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c", "d"):
+        shutil.copy(SAMPLE, src / f"{name}.mp4")
+    proc = _popen(src, "--out", tmp_path / "out", "--workers", "2", *FAST)
+    try:
+        end = time.monotonic() + 180
+        while True:  # both workers analysing a clip (the pose model loaded)
+            procs = _session(proc.pid)
+            workers = [pid for pid, cmd in procs if "spawn_main" in cmd]
+            if len(workers) == 2 and all(_maps(pid, "mediapipe") for pid in workers):
+                break
+            assert proc.poll() is None, f"batch ended (rc {proc.returncode}) too early"
+            assert time.monotonic() < end, f"the workers did not start: {procs}"
+            time.sleep(0.2)
+        assert any("resource_tracker" in cmd for _pid, cmd in procs), procs
+        os.kill(proc.pid, signal.SIGKILL)  # the parent only
+        proc.wait()
+        assert _gone(proc.pid, within=5) == []
+    finally:
+        if _session(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@needs_proc
+def test_parent_watch_fallback(tmp_path: Path) -> None:
+    """The portable fallback alone (no prctl): a process watching its parent's pid ends
+    within about a second of the parent's death."""
+    ready = tmp_path / "ready"
+    child = (
+        "import pathlib, sys; from stance.batch import _watch_parent; "
+        f"pathlib.Path({str(ready)!r}).touch(); _watch_parent(int(sys.argv[1]))"
+    )
+    middle = (
+        "import os, subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {child!r}, str(os.getpid())]); time.sleep(600)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", middle], start_new_session=True)
+    try:
+        end = time.monotonic() + 60
+        while not ready.exists():
+            assert time.monotonic() < end and proc.poll() is None
+            time.sleep(0.05)
+        assert len(_session(proc.pid)) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert _gone(proc.pid, within=3) == []
+    finally:
+        if _session(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Batch analysis: many clips, parallel worker processes, resumable, one summary.
 
 Every clip goes through the same `stance.pipeline.analyze` as `stance analyze`, in a
-worker process of a spawn-context `ProcessPoolExecutor`; each worker writes its clip's
+worker process of a spawn-context `ProcessPoolExecutor` (workers end with the batch
+process, even after ``kill -9``: `die_with_parent`); each worker writes its clip's
 JSON (`stance.report.to_dict` plus a ``batch_key``) atomically, so a killed batch never
 leaves half a result. The summary (``summary.csv``, ``summary.json``) has one row per input
 and is rebuilt from the result files on every run, resumed or not. With ``html`` each worker
@@ -12,6 +13,7 @@ report) and the run ends with ``index.html`` (`stance.report_index`).
 from __future__ import annotations
 
 import csv
+import ctypes
 import dataclasses
 import glob
 import hashlib
@@ -20,11 +22,14 @@ import json
 import logging
 import os
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -208,9 +213,49 @@ def batch_key(content: str, settings: Settings) -> str:
 # --------------------------------------------------------------------------- worker
 
 
-def _init_worker(threads: int | None) -> None:
-    """Worker set-up: Ctrl-C is the parent's business; optionally cap OpenCV threads."""
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_S = 1.0
+"""How often a worker checks that the batch process is still its parent (the fallback)."""
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit this process as soon as ``parent`` is no longer its parent (it died)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this (worker) process end when the batch process ``parent`` dies, even by
+    ``kill -9``, instead of finishing its clip and then waiting for work forever.
+
+    On Linux the kernel sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere a daemon thread also checks once a second that ``os.getppid()`` is still
+    ``parent`` (a POSIX orphan is re-parented), which also covers a parent that died
+    before the ``prctl``. (The signal follows the thread that started the worker: the pool
+    starts them from the batch's main thread, in ``submit``.) With the workers gone the
+    multiprocessing resource tracker reads end-of-file and exits on its own (it cleans up
+    after every process that held it).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+                log.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+        except (OSError, AttributeError):  # no libc symbol: the thread below still works
+            log.debug("prctl unavailable", exc_info=True)
+    if os.getppid() != parent:  # the parent died before we got here
+        os._exit(1)
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="stance-parent-watch", daemon=True
+    ).start()
+
+
+def _init_worker(threads: int | None, parent: int) -> None:
+    """Worker set-up: Ctrl-C is the parent's business; end with the parent
+    (`die_with_parent`); optionally cap OpenCV threads."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
     if threads is not None:
         import cv2
 
@@ -377,12 +422,13 @@ def _clean_stale(out: Path) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    procs = list((getattr(pool, "_processes", None) or {}).values())
+def _terminate(pool: ProcessPoolExecutor, workers: list[BaseProcess]) -> None:
+    """Stop the pool now: cancel what has not started and end the ``workers`` (their
+    `multiprocessing.Process` objects) that are still analysing."""
     pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
+    for p in workers:
         p.terminate()
-    for p in procs:
+    for p in workers:
         p.join(timeout=5)
 
 
@@ -403,8 +449,12 @@ def _in_processes(
     todo: list[_Job], settings: Settings, n: int, threads: int | None
 ) -> Generator[tuple[_Job, dict[str, Any]], None, None]:
     """Run the jobs in ``n`` local spawn-context worker processes; yield as they finish."""
+    before = set(active_children())
     pool = ProcessPoolExecutor(
-        n, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(threads,)
+        n,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(threads, os.getpid()),
     )
     try:
         futures: dict[Future[dict[str, Any]], _Job] = {
@@ -414,7 +464,8 @@ def _in_processes(
             yield futures[fut], _outcome(fut)
         pool.shutdown(wait=True)
     except BaseException:  # Ctrl-C, or the caller stopped early
-        _terminate(pool)
+        # the pool's workers: the children started since (public API, not pool._processes)
+        _terminate(pool, [p for p in active_children() if p not in before])
         raise
 
 
