@@ -114,6 +114,11 @@ def test_every_clip_gets_a_row(mixed: tuple[Path, Path, Any]) -> None:
     with (out / "summary.csv").open() as fh:
         table = list(csv.DictReader(fh))
     assert len(table) == 4 and list(table[0]) == list(COLUMNS)
+    for line in table:  # numbers as numbers, as in the JSON
+        row = rows[Path(line["file"]).name]
+        for col in COLUMNS:
+            if isinstance(row[col], float):
+                assert float(line[col]) == row[col], col
     counts = _summary(out)["counts"]
     assert counts == {"ok": 2, "cannot_tell": 0, "error": 2, "resumed": 0}
     assert not list(out.rglob("*.tmp"))
@@ -369,6 +374,56 @@ def test_looks_like_video(tmp_path: Path, head: bytes, video: bool) -> None:
     p = tmp_path / "f"
     p.write_bytes(head)
     assert looks_like_video(p) is video
+
+
+FORMULAS = [
+    '=HYPERLINK("example.com","open me").mp4',
+    "+1+1.mp4",
+    "-2.mp4",
+    "@SUM(A1).mp4",
+    "\tcmd.mp4",
+    "\rcmd.mp4",
+]
+
+
+def test_summary_csv_neutralises_formulas(tmp_path: Path) -> None:
+    """Text cells that a spreadsheet would run get a leading quote; numbers stay numbers."""
+    from stance.batch import write_summary
+    from stance.pipeline import Settings
+
+    rows = []
+    for name in [*FORMULAS, "plain.mp4"]:
+        row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
+        row.update(file=name, status="ok", weak_side="none", result="", resumed=False)
+        row.update(left_stance_drop_deg=-3.2, right_stance_drop_deg=1.5, left_stance_hold_s=12)
+        rows.append(row)
+    rows[-1].update(status="error", error="=cmd|' /C calc'!A0", left_stance_drop_deg=None)
+    write_summary(rows, tmp_path, settings=Settings(), complete=True)
+    with (tmp_path / "summary.csv").open(newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert [r["file"] for r in table] == [f"'{n}" for n in FORMULAS] + ["plain.mp4"]
+    assert table[-1]["error"] == "'=cmd|' /C calc'!A0"
+    for r in table[:-1]:
+        assert r["left_stance_drop_deg"] == "-3.2" and float(r["left_stance_drop_deg"]) == -3.2
+        assert r["right_stance_drop_deg"] == "1.5" and r["left_stance_hold_s"] == "12"
+        assert r["status"] == "ok" and r["weak_side"] == "none" and r["resumed"] == "False"
+    assert table[-1]["left_stance_drop_deg"] == ""
+    doc = json.loads((tmp_path / "summary.json").read_text())  # the JSON keeps the values
+    assert [r["file"] for r in doc["clips"]] == [*FORMULAS, "plain.mp4"]
+    assert doc["clips"][0]["left_stance_drop_deg"] == -3.2
+
+
+def test_formula_file_name_in_a_batch(tmp_path: Path) -> None:
+    """A clip named like a formula, given relative to the working directory."""
+    name = FORMULAS[0]
+    (tmp_path / name).write_text("not a video\n" * 10)
+    res = batch(name, "--out", "out", cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    with (tmp_path / "out" / "summary.csv").open(newline="") as fh:
+        (row,) = csv.DictReader(fh)
+    assert row["file"] == "'" + name and row["status"] == "error"
+    assert not row["error"].startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert _rows(tmp_path / "out")[name]["file"] == name
 
 
 def test_failure_rows() -> None:

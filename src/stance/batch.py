@@ -350,15 +350,36 @@ def _error_row(file: str, message: str) -> dict[str, Any]:
     return row
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is a formula (or becomes one) in a spreadsheet."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A summary value as written to ``summary.csv``: None is empty, and a TEXT cell that a
+    spreadsheet would run as a formula (`FORMULA_START`, e.g. from a file named
+    ``=HYPERLINK(...).mp4`` or an error message) gets a leading single quote (OWASP's CSV
+    injection advice). Numbers stay numbers: a drop of -3.2 is written as -3.2."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_summary(
     rows: list[dict[str, Any]], out: Path, *, settings: Settings, complete: bool
 ) -> None:
-    """Write ``summary.csv`` and ``summary.json`` in ``out`` (atomically)."""
+    """Write ``summary.csv`` and ``summary.json`` in ``out`` (atomically).
+
+    The CSV (RFC 4180, CRLF line ends) has its text cells made safe for spreadsheets
+    (`csv_cell`); the JSON keeps every value as it is."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    # CRLF line ends (RFC 4180): a cell with a CR or LF in it (a file name can have one) is
+    # then always quoted, never split into two rows
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: "" if v is None else v for k, v in r.items()})
+        w.writerow({k: csv_cell(v) for k, v in r.items()})
     write_atomic(buf.getvalue(), out / "summary.csv")
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "cannot_tell", "error")}
     counts["resumed"] = sum(bool(r["resumed"]) for r in rows)
