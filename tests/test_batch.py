@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 import pytest
 
@@ -72,6 +73,14 @@ def _wait_for(pattern: Path, proc: subprocess.Popen[bytes], timeout: float = 120
             pytest.fail(f"batch ended (rc {proc.returncode}) before {pattern} appeared")
         time.sleep(0.1)
     pytest.fail(f"{pattern} did not appear")
+
+
+def href_target(index: Path, href: str) -> Path:
+    """The file a (relative) link of the page ``index`` opens, resolved as a browser does:
+    against the page's file URL, then percent-decoded (to bytes, as on the file system)."""
+    url = urlsplit(urljoin(index.resolve().as_uri(), href))
+    assert url.scheme == "file" and not url.query and not url.fragment, (href, url)
+    return Path(os.fsdecode(unquote_to_bytes(url.path)))
 
 
 def _summary(out: Path) -> dict[str, Any]:
