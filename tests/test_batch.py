@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -433,6 +435,92 @@ def test_formula_file_name_in_a_batch(tmp_path: Path) -> None:
     assert row["file"] == "'" + name and row["status"] == "error"
     assert not row["error"].startswith(("=", "+", "-", "@", "\t", "\r"))
     assert _rows(tmp_path / "out")[name]["file"] == name
+
+
+def test_result_stem() -> None:
+    from stance.batch import NAME_MAX_FALLBACK, NAME_RESERVE, result_stem
+
+    content = "0123456789abcdef"
+    assert result_stem("clip", content) == "clip-0123456789"  # short names as they are
+    room = NAME_MAX_FALLBACK - NAME_RESERVE - len(".html")
+    a, b = "x" * 239 + "a", "x" * 239 + "b"
+    sa, sb = result_stem(a, content), result_stem(b, content)
+    assert sa != sb and sa.startswith("x" * 100) and sa.endswith("-0123456789")
+    assert len(sa.encode()) <= room and len(sb.encode()) <= room
+    assert result_stem(a, content) == sa  # stable, so --resume finds it
+    wide = "\u65e5\u672c\u00fc" * 80  # 2- and 3-byte characters: cut between characters
+    sw = result_stem(wide, content)
+    assert len(sw.encode()) <= room and sw.encode().decode() == sw
+    assert sw.startswith(wide[:40]) and sw != result_stem(wide + "!", content)
+    small = result_stem(a, content, limit=143)  # eCryptfs
+    assert len(small.encode()) <= 143 - NAME_RESERVE - len(".html") and small != sa
+    raw = os.fsdecode(b"\xff\xfe" * 150)  # not UTF-8: counted as the file system's bytes
+    assert len(os.fsencode(result_stem(raw, content))) <= room
+
+
+def test_long_clip_names(tmp_path: Path) -> None:
+    """240-character names: results, reports and failure records within the name limit,
+    two long names that differ only at the end kept apart, and found again on --resume."""
+    from stance.batch import NAME_MAX_FALLBACK, NAME_RESERVE
+
+    src = tmp_path / "in"
+    src.mkdir()
+    stem = ("\u00fc #?% long name " + "x" * 300)[:235]
+    good = src / f"{stem}0.mp4"
+    assert len(good.name) == 240
+    shutil.copy(SAMPLE, good)
+    bad = [src / f"{stem}{i}.mp4" for i in (1, 2)]  # same content, same start
+    for p in bad:
+        p.write_text("this is not a video\n" * 20)
+    out = tmp_path / "out"
+    res = batch(src, "--out", out, "--html", *FAST)
+    assert res.returncode == 2, res.stderr  # the two bad clips
+    assert "Traceback" not in res.stderr and "too long" not in res.stderr
+    rows = _rows(out)
+    assert rows[good.name]["status"] == "ok", rows[good.name]
+    for p in bad:
+        assert "text file" in rows[p.name]["error"]
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert all(len(os.fsencode(p.name)) <= NAME_MAX_FALLBACK - NAME_RESERVE for p in written)
+    result = Path(rows[good.name]["result"])
+    assert result.is_file() and result.parent == out / "clips"
+    assert json.loads(result.read_text())["input"]["path"] == str(good)
+    failed = {json.loads(p.read_text())["input"]["path"] for p in (out / "failed").iterdir()}
+    assert failed == {str(p) for p in bad}
+    index = out / "index.html"
+    (link,) = [html.unescape(h) for h in re.findall(r"<a href='([^']*)'>", index.read_text())]
+    assert href_target(index, link) == result.with_suffix(".html")
+    res = batch(src, "--out", out, "--html", "--resume", *FAST)
+    assert res.returncode == 2, res.stderr
+    assert {r["resumed"] for r in _rows(out).values()} == {True}
+
+
+@pytest.mark.parametrize("case", ["under_a_file", "a_file", "clips_a_file", "read_only"])
+def test_unusable_out_fails_first(tmp_path: Path, case: str) -> None:
+    """An --out that cannot take the results: one line and exit 2, before any clip."""
+    blocker = tmp_path / "file"
+    blocker.write_text("a regular file\n")
+    out = {"under_a_file": blocker / "out", "a_file": blocker}.get(case, tmp_path / "out")
+    if case == "clips_a_file":
+        out.mkdir()
+        (out / "clips").write_text("in the way\n")
+    if case == "read_only":
+        out.mkdir()
+        out.chmod(0o555)
+        if os.access(out, os.W_OK):
+            out.chmod(0o755)
+            # root writes anyway; "under_a_file" still checks the refusal
+            pytest.skip("running as root, for whom a read-only mode changes nothing")
+    try:
+        res = batch(SAMPLE, "--out", out, *FAST)
+    finally:
+        if out.is_dir():
+            out.chmod(0o755)
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: --out"), res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (out / "summary.csv").exists()  # nothing was analysed
 
 
 def test_failure_rows() -> None:

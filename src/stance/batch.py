@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -208,6 +209,87 @@ def settings_hash(settings: Settings) -> str:
 def batch_key(content: str, settings: Settings) -> str:
     """The key stored in each result: same input content and same settings."""
     return hashlib.sha256(f"{content}:{settings_hash(settings)}".encode()).hexdigest()[:32]
+
+
+NAME_MAX_FALLBACK = 255
+"""File-name limit (bytes) where the file system does not say (Linux, macOS, Windows: 255)."""
+
+NAME_RESERVE = 40
+"""Bytes of the file-name limit kept free in a result's name for the temporary name of the
+atomic writer (`stance.atomic`), which may be built from it: ``.``, the name, ``.``, 8
+random characters and ``.tmp`` take 14 bytes more than the name itself."""
+
+NAME_HASH = 12
+"""Hex digits of the sha256 of a clip's full name kept in a shortened result name."""
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name (bytes) the file system of ``folder`` accepts."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX_FALLBACK
+
+
+def result_stem(stem: str, content: str, limit: int = NAME_MAX_FALLBACK) -> str:
+    """The name, without extension, of a clip's result files (``clips/*.json``, its
+    ``.html`` report, ``failed/*.json``): ``<clip name>-<10 hex of its content hash>``.
+
+    When that with the longest extension (``.html``) would not leave `NAME_RESERVE` bytes of
+    the file-name ``limit`` (bytes, as the file system counts them), the clip's name is cut
+    (between characters) and the sha256 of the full name added,
+    ``<start of name>~<12 hex>-<10 hex>``, so two long names that start alike never share a
+    result file.
+    """
+    tag = content[:10]
+    room = limit - NAME_RESERVE - len(".html")
+    plain = f"{stem}-{tag}"
+    if len(os.fsencode(plain)) <= room:
+        return plain
+    tail = f"~{hashlib.sha256(os.fsencode(stem)).hexdigest()[:NAME_HASH]}-{tag}"
+    keep = max(0, room - len(tail))
+    cut = stem[:keep]  # a character is at least one byte
+    while cut and len(os.fsencode(cut)) > keep:
+        cut = cut[:-1]
+    return cut + tail
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output directory that cannot take the results, before any work.
+
+    Raises:
+        BadInputError: one line saying why: ``out`` (or its ``clips``/``failed`` folder) is
+            a file, a folder above it is a file, or it (the folder it would be made in, when
+            it is missing) cannot be written: checked by creating and removing a temporary
+            file there, so a read-only mount is caught even for root.
+    """
+    shown = f"--out {out}"
+    try:
+        if out.exists() and not out.is_dir():
+            raise BadInputError(f"{shown} is a file: give a directory.")
+        base = Path(os.path.abspath(out))
+        while not base.exists() and base.parent != base:
+            base = base.parent
+        if not base.is_dir():
+            raise BadInputError(f"{shown}: {base} is a file, not a directory: give a directory.")
+        folders = [base]
+        for sub in ("clips", "failed"):
+            d = out / sub
+            if d.exists() and not d.is_dir():
+                raise BadInputError(f"{shown}: {d} is a file: remove it or give another --out.")
+            if d.is_dir():
+                folders.append(d)
+    except OSError as err:
+        raise BadInputError(f"{shown} cannot be used: {err.strerror or err}.") from None
+    for d in folders:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".stance-probe.", suffix=".tmp", dir=d)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as err:
+            raise BadInputError(
+                f"{shown}: cannot write in {d} ({err.strerror or err}): give a writable directory."
+            ) from None
 
 
 # --------------------------------------------------------------------------- worker
@@ -540,13 +622,19 @@ def run_batch(
     rebuilt even without ``html``, so it never disagrees with the summary.
 
     Raises:
-        BadInputError: no input was found, or the cluster cannot be used.
+        BadInputError: ``out`` cannot take the results (`check_out`, before any work), no
+            input was found, or the cluster cannot be used.
     """
+    out = Path(out)
+    check_out(out)
     inputs = discover(specs)
     if not inputs:
         raise BadInputError(f"No video files found in {', '.join(map(str, specs))}.")
-    out = Path(out)
-    (out / "clips").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "clips").mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise BadInputError(f"--out {out}: cannot create it ({err.strerror or err}).") from None
+    limit = name_max(out / "clips")
     _clean_stale(out)
     rows: list[dict[str, Any] | None] = [None] * len(inputs)
     jobs: dict[Path, _Job] = {}
@@ -561,7 +649,7 @@ def run_batch(
         except OSError as err:
             rows[i] = _error_row(name, f"{name} cannot be read: {err.strerror or err}.")
             continue
-        fname = f"{inp.path.stem}-{content[:10]}.json"
+        fname = result_stem(inp.path.stem, content, limit) + ".json"
         result = out / "clips" / fname
         if result not in jobs:
             key = batch_key(content, settings)
