@@ -495,6 +495,21 @@ def test_long_clip_names(tmp_path: Path) -> None:
     assert {r["resumed"] for r in _rows(out).values()} == {True}
 
 
+def test_name_not_utf8(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 does not cost the summary or the index."""
+    bad = tmp_path / os.fsdecode(b"caf\xe9.mp4")
+    bad.write_text("this is not a video\n" * 20)
+    out = tmp_path / "out"
+    res = batch(bad, "--out", out, "--html")
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    with (out / "summary.csv").open(encoding="utf-8", newline="") as fh:  # strict UTF-8
+        (row,) = csv.DictReader(fh)
+    assert row["file"] == str(tmp_path / "caf\ufffd.mp4") and row["status"] == "error"
+    assert "caf\ufffd.mp4" in (out / "index.html").read_text(encoding="utf-8")
+    assert _summary(out)["clips"][0]["file"] == str(bad)  # the JSON keeps the bytes
+
+
 @pytest.mark.parametrize("case", ["under_a_file", "a_file", "clips_a_file", "read_only"])
 def test_unusable_out_fails_first(tmp_path: Path, case: str) -> None:
     """An --out that cannot take the results: one line and exit 2, before any clip."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from html.parser import HTMLParser
@@ -204,6 +205,7 @@ AWKWARD = [
     "it's & <x>",
     "tab\there",
     "colon:semi;plus+",
+    os.fsdecode(b"caf\xe9 latin-1"),  # not UTF-8
     "a#b \u00fc%41?x\ny",  # the one opened in Chromium
 ]
 

@@ -38,7 +38,7 @@ from stance import __version__
 from stance.atomic import strict_json, write_atomic
 from stance.errors import BadInputError, NoValidTestError, StanceError
 from stance.pipeline import Settings
-from stance.report_index import INDEX_NAME, report_path, write_index
+from stance.report_index import INDEX_NAME, report_path, shown_text, write_index
 
 log = logging.getLogger(__name__)
 
@@ -462,7 +462,7 @@ def write_summary(
     w.writeheader()
     for r in rows:
         w.writerow({k: csv_cell(v) for k, v in r.items()})
-    write_atomic(buf.getvalue(), out / "summary.csv")
+    write_atomic(shown_text(buf.getvalue()), out / "summary.csv")  # UTF-8 for every reader
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "cannot_tell", "error")}
     counts["resumed"] = sum(bool(r["resumed"]) for r in rows)
     doc = {

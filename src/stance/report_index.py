@@ -208,5 +208,12 @@ def write_index(
 ) -> Path:
     """Write ``out/index.html`` atomically (see `to_index_html`); returns its path."""
     path = Path(out) / INDEX_NAME
-    write_atomic(to_index_html(rows, Path(out), settings=settings, complete=complete), path)
+    write_atomic(shown_text(to_index_html(rows, out, settings=settings, complete=complete)), path)
     return path
+
+
+def shown_text(text: str) -> str:
+    """``text`` that can be written as UTF-8: a file name that is not UTF-8 (Python keeps its
+    bad bytes as lone surrogates) has each bad byte shown as U+FFFD. The index's links are
+    still right: they are percent-encoded from the name's bytes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
