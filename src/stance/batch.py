@@ -312,8 +312,9 @@ def die_with_parent(parent: int) -> None:
     ``kill -9``, instead of finishing its clip and then waiting for work forever.
 
     On Linux the kernel sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``);
-    everywhere a daemon thread also checks once a second that ``os.getppid()`` is still
-    ``parent`` (a POSIX orphan is re-parented), which also covers a parent that died
+    on every system a daemon thread also checks once a second that ``os.getppid()`` is
+    still ``parent``, which works wherever an orphan is re-parented (POSIX: Linux, macOS;
+    not Windows, where a dead parent's pid stays) and also covers a parent that died
     before the ``prctl``. (The signal follows the thread that started the worker: the pool
     starts them from the batch's main thread, in ``submit``.) With the workers gone the
     multiprocessing resource tracker reads end-of-file and exits on its own (it cleans up
