@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import html
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 import pytest
 
@@ -48,13 +52,15 @@ def _popen(*args: str | Path) -> subprocess.Popen[bytes]:
 
 
 def _interrupt_after_first_clip(*args: str | Path) -> None:
-    """Start `stance batch *args`, press Ctrl-C once a clip's result exists, expect exit 130."""
+    """Start `stance batch *args`, press Ctrl-C once a clip's result exists, expect exit 130
+    and no process of the batch left."""
     out = Path(args[args.index("--out") + 1])
     proc = _popen(*args)
     _wait_for(out / "clips" / "*.json", proc)
     proc.send_signal(signal.SIGINT)
     try:
         assert proc.wait(timeout=60) == 130
+        assert _gone(proc.pid, within=5) == []  # its workers were stopped too
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -69,6 +75,14 @@ def _wait_for(pattern: Path, proc: subprocess.Popen[bytes], timeout: float = 120
             pytest.fail(f"batch ended (rc {proc.returncode}) before {pattern} appeared")
         time.sleep(0.1)
     pytest.fail(f"{pattern} did not appear")
+
+
+def href_target(index: Path, href: str) -> Path:
+    """The file a (relative) link of the page ``index`` opens, resolved as a browser does:
+    against the page's file URL, then percent-decoded (to bytes, as on the file system)."""
+    url = urlsplit(urljoin(index.resolve().as_uri(), href))
+    assert url.scheme == "file" and not url.query and not url.fragment, (href, url)
+    return Path(os.fsdecode(unquote_to_bytes(url.path)))
 
 
 def _summary(out: Path) -> dict[str, Any]:
@@ -111,6 +125,11 @@ def test_every_clip_gets_a_row(mixed: tuple[Path, Path, Any]) -> None:
     with (out / "summary.csv").open() as fh:
         table = list(csv.DictReader(fh))
     assert len(table) == 4 and list(table[0]) == list(COLUMNS)
+    for line in table:  # numbers as numbers, as in the JSON
+        row = rows[Path(line["file"]).name]
+        for col in COLUMNS:
+            if isinstance(row[col], float):
+                assert float(line[col]) == row[col], col
     counts = _summary(out)["counts"]
     assert counts == {"ok": 2, "cannot_tell": 0, "error": 2, "resumed": 0}
     assert not list(out.rglob("*.tmp"))
@@ -156,6 +175,45 @@ def test_resume_redoes_only_the_missing(mixed: tuple[Path, Path, Any], tmp_path:
     assert _summary(out)["counts"]["resumed"] == 3
 
 
+def test_content_hash_reads_every_byte(tmp_path: Path) -> None:
+    from stance.batch import CHUNK, content_hash
+
+    p = tmp_path / "clip.mp4"
+    data = bytearray(os.urandom(3 * CHUNK + 123))
+    p.write_bytes(data)
+    before = content_hash(p)
+    data[len(data) // 2] ^= 0xFF  # one byte in the middle: not in the first or last MiB
+    p.write_bytes(data)
+    assert content_hash(p) != before
+    assert content_hash(p) == hashlib.sha256(data).hexdigest()
+
+
+def test_resume_redoes_a_clip_changed_in_the_middle(
+    mixed: tuple[Path, Path, Any], tmp_path: Path
+) -> None:
+    """Same size, same modification time, one byte different: analysed again."""
+    src0, first, _res = mixed
+    src, out = tmp_path / "in", tmp_path / "out"
+    shutil.copytree(src0, src, symlinks=True)
+    shutil.copytree(first, out)
+    clip = src / "copy.mp4"
+    st = clip.stat()
+    data = bytearray(clip.read_bytes())
+    mid = len(data) // 2
+    assert 1 << 20 <= mid < len(data) - (1 << 20)  # outside the first and the last MiB
+    data[mid] ^= 0xFF
+    clip.write_bytes(data)
+    os.utime(clip, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert clip.stat().st_size == st.st_size and clip.stat().st_mtime_ns == st.st_mtime_ns
+    batch(src, "--out", out, "--resume", *FAST)
+    rows = _rows(out)
+    assert [n for n, r in sorted(rows.items()) if not r["resumed"]] == ["copy.mp4"]
+    old = json.loads(Path(_rows(first)["copy.mp4"]["result"]).read_text())
+    if rows["copy.mp4"]["result"]:  # the damaged clip may still decode, or be an error now
+        new = json.loads(Path(rows["copy.mp4"]["result"]).read_text())
+        assert new["batch_key"] != old["batch_key"]
+
+
 def test_batch_key_depends_on_settings() -> None:
     from stance.batch import batch_key, content_hash
     from stance.pipeline import Settings
@@ -186,6 +244,98 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
     assert summary["complete"] and len(summary["clips"]) == 3
     assert {r["status"] for r in summary["clips"]} == {"ok"}
     assert summary["counts"]["resumed"] >= 1
+
+
+def _session(sid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the live processes of session ``sid``, read from /proc.
+
+    Zombies are left out: they are dead and hold no memory; reaping them is up to init."""
+    procs = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        state, _ppid, _pgrp, session = stat[stat.rindex(")") + 2 :].split()[:4]
+        if int(session) == sid and state != "Z":
+            procs.append((int(d.name), cmd))
+    return procs
+
+
+def _maps(pid: int, lib: str) -> bool:
+    try:
+        return lib in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def _gone(sid: int, within: float) -> list[tuple[int, str]]:
+    """Wait up to ``within`` seconds for session ``sid`` to be empty; what is left."""
+    end = time.monotonic() + within
+    while (left := _session(sid)) and time.monotonic() < end:
+        time.sleep(0.1)
+    return left
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@needs_proc
+def test_sigkill_of_the_parent_ends_its_workers(tmp_path: Path) -> None:
+    """kill -9 of `stance batch` mid-analysis: no worker and no resource tracker stays."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c", "d"):
+        shutil.copy(SAMPLE, src / f"{name}.mp4")
+    proc = _popen(src, "--out", tmp_path / "out", "--workers", "2", *FAST)
+    try:
+        end = time.monotonic() + 180
+        while True:  # both workers analysing a clip (the pose model loaded)
+            procs = _session(proc.pid)
+            workers = [pid for pid, cmd in procs if "spawn_main" in cmd]
+            if len(workers) == 2 and all(_maps(pid, "mediapipe") for pid in workers):
+                break
+            assert proc.poll() is None, f"batch ended (rc {proc.returncode}) too early"
+            assert time.monotonic() < end, f"the workers did not start: {procs}"
+            time.sleep(0.2)
+        assert any("resource_tracker" in cmd for _pid, cmd in procs), procs
+        os.kill(proc.pid, signal.SIGKILL)  # the parent only
+        proc.wait()
+        assert _gone(proc.pid, within=5) == []
+    finally:
+        if _session(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@needs_proc
+def test_parent_watch_fallback(tmp_path: Path) -> None:
+    """The portable fallback alone (no prctl): a process watching its parent's pid ends
+    within about a second of the parent's death."""
+    ready = tmp_path / "ready"
+    child = (
+        "import pathlib, sys; from stance.batch import _watch_parent; "
+        f"pathlib.Path({str(ready)!r}).touch(); _watch_parent(int(sys.argv[1]))"
+    )
+    middle = (
+        "import os, subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {child!r}, str(os.getpid())]); time.sleep(600)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", middle], start_new_session=True)
+    try:
+        end = time.monotonic() + 60
+        while not ready.exists():
+            assert time.monotonic() < end and proc.poll() is None
+            time.sleep(0.05)
+        assert len(_session(proc.pid)) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert _gone(proc.pid, within=3) == []
+    finally:
+        if _session(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
@@ -235,6 +385,157 @@ def test_looks_like_video(tmp_path: Path, head: bytes, video: bool) -> None:
     p = tmp_path / "f"
     p.write_bytes(head)
     assert looks_like_video(p) is video
+
+
+FORMULAS = [
+    '=HYPERLINK("example.com","open me").mp4',
+    "+1+1.mp4",
+    "-2.mp4",
+    "@SUM(A1).mp4",
+    "\tcmd.mp4",
+    "\rcmd.mp4",
+]
+
+
+def test_summary_csv_neutralises_formulas(tmp_path: Path) -> None:
+    """Text cells that a spreadsheet would run get a leading quote; numbers stay numbers."""
+    from stance.batch import write_summary
+    from stance.pipeline import Settings
+
+    rows = []
+    for name in [*FORMULAS, "plain.mp4"]:
+        row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
+        row.update(file=name, status="ok", weak_side="none", result="", resumed=False)
+        row.update(left_stance_drop_deg=-3.2, right_stance_drop_deg=1.5, left_stance_hold_s=12)
+        rows.append(row)
+    rows[-1].update(status="error", error="=cmd|' /C calc'!A0", left_stance_drop_deg=None)
+    write_summary(rows, tmp_path, settings=Settings(), complete=True)
+    with (tmp_path / "summary.csv").open(newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert [r["file"] for r in table] == [f"'{n}" for n in FORMULAS] + ["plain.mp4"]
+    assert table[-1]["error"] == "'=cmd|' /C calc'!A0"
+    for r in table[:-1]:
+        assert r["left_stance_drop_deg"] == "-3.2" and float(r["left_stance_drop_deg"]) == -3.2
+        assert r["right_stance_drop_deg"] == "1.5" and r["left_stance_hold_s"] == "12"
+        assert r["status"] == "ok" and r["weak_side"] == "none" and r["resumed"] == "False"
+    assert table[-1]["left_stance_drop_deg"] == ""
+    doc = json.loads((tmp_path / "summary.json").read_text())  # the JSON keeps the values
+    assert [r["file"] for r in doc["clips"]] == [*FORMULAS, "plain.mp4"]
+    assert doc["clips"][0]["left_stance_drop_deg"] == -3.2
+
+
+def test_formula_file_name_in_a_batch(tmp_path: Path) -> None:
+    """A clip named like a formula, given relative to the working directory."""
+    name = FORMULAS[0]
+    (tmp_path / name).write_text("not a video\n" * 10)
+    res = batch(name, "--out", "out", cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    with (tmp_path / "out" / "summary.csv").open(newline="") as fh:
+        (row,) = csv.DictReader(fh)
+    assert row["file"] == "'" + name and row["status"] == "error"
+    assert not row["error"].startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert _rows(tmp_path / "out")[name]["file"] == name
+
+
+def test_result_stem() -> None:
+    from stance.batch import NAME_MAX_FALLBACK, NAME_RESERVE, result_stem
+
+    content = "0123456789abcdef"
+    assert result_stem("clip", content) == "clip-0123456789"  # short names as they are
+    room = NAME_MAX_FALLBACK - NAME_RESERVE - len(".html")
+    a, b = "x" * 239 + "a", "x" * 239 + "b"
+    sa, sb = result_stem(a, content), result_stem(b, content)
+    assert sa != sb and sa.startswith("x" * 100) and sa.endswith("-0123456789")
+    assert len(sa.encode()) <= room and len(sb.encode()) <= room
+    assert result_stem(a, content) == sa  # stable, so --resume finds it
+    wide = "\u65e5\u672c\u00fc" * 80  # 2- and 3-byte characters: cut between characters
+    sw = result_stem(wide, content)
+    assert len(sw.encode()) <= room and sw.encode().decode() == sw
+    assert sw.startswith(wide[:40]) and sw != result_stem(wide + "!", content)
+    small = result_stem(a, content, limit=143)  # eCryptfs
+    assert len(small.encode()) <= 143 - NAME_RESERVE - len(".html") and small != sa
+    raw = os.fsdecode(b"\xff\xfe" * 150)  # not UTF-8: counted as the file system's bytes
+    assert len(os.fsencode(result_stem(raw, content))) <= room
+
+
+def test_long_clip_names(tmp_path: Path) -> None:
+    """240-character names: results, reports and failure records within the name limit,
+    two long names that differ only at the end kept apart, and found again on --resume."""
+    from stance.batch import NAME_MAX_FALLBACK, NAME_RESERVE
+
+    src = tmp_path / "in"
+    src.mkdir()
+    stem = ("\u00fc #?% long name " + "x" * 300)[:235]
+    good = src / f"{stem}0.mp4"
+    assert len(good.name) == 240
+    shutil.copy(SAMPLE, good)
+    bad = [src / f"{stem}{i}.mp4" for i in (1, 2)]  # same content, same start
+    for p in bad:
+        p.write_text("this is not a video\n" * 20)
+    out = tmp_path / "out"
+    res = batch(src, "--out", out, "--html", *FAST)
+    assert res.returncode == 2, res.stderr  # the two bad clips
+    assert "Traceback" not in res.stderr and "too long" not in res.stderr
+    rows = _rows(out)
+    assert rows[good.name]["status"] == "ok", rows[good.name]
+    for p in bad:
+        assert "text file" in rows[p.name]["error"]
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert all(len(os.fsencode(p.name)) <= NAME_MAX_FALLBACK - NAME_RESERVE for p in written)
+    result = Path(rows[good.name]["result"])
+    assert result.is_file() and result.parent == out / "clips"
+    assert json.loads(result.read_text())["input"]["path"] == str(good)
+    failed = {json.loads(p.read_text())["input"]["path"] for p in (out / "failed").iterdir()}
+    assert failed == {str(p) for p in bad}
+    index = out / "index.html"
+    (link,) = [html.unescape(h) for h in re.findall(r"<a href='([^']*)'>", index.read_text())]
+    assert href_target(index, link) == result.with_suffix(".html")
+    res = batch(src, "--out", out, "--html", "--resume", *FAST)
+    assert res.returncode == 2, res.stderr
+    assert {r["resumed"] for r in _rows(out).values()} == {True}
+
+
+def test_name_not_utf8(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 does not cost the summary or the index."""
+    bad = tmp_path / os.fsdecode(b"caf\xe9.mp4")
+    bad.write_text("this is not a video\n" * 20)
+    out = tmp_path / "out"
+    res = batch(bad, "--out", out, "--html")
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    with (out / "summary.csv").open(encoding="utf-8", newline="") as fh:  # strict UTF-8
+        (row,) = csv.DictReader(fh)
+    assert row["file"] == str(tmp_path / "caf\ufffd.mp4") and row["status"] == "error"
+    assert "caf\ufffd.mp4" in (out / "index.html").read_text(encoding="utf-8")
+    assert _summary(out)["clips"][0]["file"] == str(bad)  # the JSON keeps the bytes
+
+
+@pytest.mark.parametrize("case", ["under_a_file", "a_file", "clips_a_file", "read_only"])
+def test_unusable_out_fails_first(tmp_path: Path, case: str) -> None:
+    """An --out that cannot take the results: one line and exit 2, before any clip."""
+    blocker = tmp_path / "file"
+    blocker.write_text("a regular file\n")
+    out = {"under_a_file": blocker / "out", "a_file": blocker}.get(case, tmp_path / "out")
+    if case == "clips_a_file":
+        out.mkdir()
+        (out / "clips").write_text("in the way\n")
+    if case == "read_only":
+        out.mkdir()
+        out.chmod(0o555)
+        if os.access(out, os.W_OK):
+            out.chmod(0o755)
+            # root writes anyway; "under_a_file" still checks the refusal
+            pytest.skip("running as root, for whom a read-only mode changes nothing")
+    try:
+        res = batch(SAMPLE, "--out", out, *FAST)
+    finally:
+        if out.is_dir():
+            out.chmod(0o755)
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: --out"), res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (out / "summary.csv").exists()  # nothing was analysed
 
 
 def test_failure_rows() -> None:

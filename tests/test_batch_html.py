@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from html.parser import HTMLParser
@@ -14,8 +15,8 @@ import pytest
 from browser import needs_chromium, screenshot_page
 from conftest import REPO
 from stance.batch import COLUMNS
-from stance.report_index import report_path, to_index_html
-from test_batch import FAST, _interrupt_after_first_clip, _summary, batch
+from stance.report_index import report_path, to_index_html, write_index
+from test_batch import FAST, _interrupt_after_first_clip, _summary, batch, href_target
 
 SAMPLES = sorted((REPO / "sample_videos").glob("*.mp4"))
 
@@ -91,7 +92,7 @@ def test_index_links_every_report(html_batch: tuple[list[Path], Path, Any]) -> N
         row = rows[p.name]
         assert summary[p.name]["status"] == "ok"
         assert row["href"] and not row["href"].startswith(("/", "file:"))
-        report = (out / row["href"]).resolve()
+        report = href_target(index, row["href"]).resolve()
         assert report == report_path(summary[p.name]["result"]).resolve()
         assert report.is_file()
         page_text = report.read_text()
@@ -130,7 +131,7 @@ def test_resume_makes_a_missing_report(
     assert not rows["sample_right_weak.mp4"]["resumed"] and rows["broken.mp4"]["resumed"]
     assert report.is_file()
     href = _by_name(_page(out / "index.html"))["sample_right_weak.mp4"]["href"]
-    assert (out / href).resolve() == report.resolve()
+    assert href_target(out / "index.html", href).resolve() == report.resolve()
     # everything there: nothing is redone
     mtimes = {p: p.stat().st_mtime_ns for p in (result, report)}
     res = batch(*inputs, "--out", out, "--resume", "--html", *FAST)
@@ -150,7 +151,9 @@ def test_ctrl_c_still_writes_the_index(tmp_path: Path) -> None:
     assert "interrupted" in text
     page = _page(out / "index.html")
     assert 1 <= len(page.rows) < 3
-    assert all(r["href"] and (out / r["href"]).is_file() for r in page.rows)
+    assert all(
+        r["href"] and href_target(out / "index.html", r["href"]).is_file() for r in page.rows
+    )
 
 
 def _row(**kw: Any) -> dict[str, Any]:
@@ -189,6 +192,70 @@ def test_index_rows_without_results(tmp_path: Path) -> None:
     assert "Cannot tell: Nobody was found" in page.rows[1]["text"]
     assert "+0.4 deg" in page.rows[2]["text"] and "12.0 s" in page.rows[2]["text"]
     assert "interrupted" not in text
+
+
+AWKWARD = [
+    "a#b",
+    "what?",
+    "100%",
+    "%41",  # must not open A
+    "with space",
+    "\u00fcn\u00ef \u65e5\u672c",
+    "new\nline",
+    "it's & <x>",
+    "tab\there",
+    "colon:semi;plus+",
+    os.fsdecode(b"caf\xe9 latin-1"),  # not UTF-8
+    "a#b \u00fc%41?x\ny",  # the one opened in Chromium
+]
+
+
+def _awkward_index(out: Path) -> Path:
+    """An index whose clips have awkward names, each with a result and a report: a green page."""
+    (out / "clips").mkdir(parents=True)
+    rows = []
+    for name in AWKWARD:
+        result = out / "clips" / f"{name}-0123456789.json"
+        result.write_text(json.dumps({"verdict": {"summary": "No weak side."}}))
+        report_path(result).write_text(
+            "<!DOCTYPE html><html><body style='margin:0;background:#00c800'></body></html>"
+        )
+        rows.append(_row(file=f"in/{name}.mp4", status="ok", weak_side="none", result=str(result)))
+    (out / "clips" / "A-0123456789.html").write_text("the wrong file")
+    return write_index(rows, out, settings={}, complete=True)
+
+
+def test_index_links_awkward_names(tmp_path: Path) -> None:
+    """Every link resolves (as a browser resolves it) to that clip's report."""
+    index = _awkward_index(tmp_path / "out")
+    page = _page(index)
+    assert len(page.rows) == len(AWKWARD)
+    for name, row in zip(AWKWARD, page.rows, strict=True):
+        assert row["href"] and not row["href"].startswith(("/", "file:"))
+        want = tmp_path / "out" / "clips" / f"{name}-0123456789.html"
+        assert href_target(index, row["href"]) == want and want.is_file()
+
+
+@needs_chromium
+def test_awkward_link_opens_in_chromium(tmp_path: Path) -> None:
+    """Chromium itself follows the index's link of the most awkward name: the index's href,
+    as written in the page, is the source of an iframe in a page beside the index; the
+    report (a green page) must show in it, not Chromium's "file not found" page."""
+    out = tmp_path / "out"
+    index = _awkward_index(out)
+    hrefs = re.findall(r"<a href='([^']*)'>", index.read_text())
+    assert len(hrefs) == len(AWKWARD)
+    probe = out / "probe.html"
+    probe.write_text(
+        "<!DOCTYPE html><html><body style='margin:0;background:#fff'>"
+        f"<iframe src='{hrefs[-1]}' style='border:0;width:400px;height:300px'></iframe>"
+        "</body></html>"
+    )
+    img = screenshot_page(probe, tmp_path, width=600, height=400)
+    b, g, r = (int(v) for v in img[150, 200])
+    assert g > 150 and r < 60 and b < 60, f"the report did not open: BGR {(b, g, r)}"
+    b, g, r = (int(v) for v in img[350, 500])
+    assert min(b, g, r) > 200  # outside the frame: the probe's white page
 
 
 @needs_chromium

@@ -1,7 +1,8 @@
 """Batch analysis: many clips, parallel worker processes, resumable, one summary.
 
 Every clip goes through the same `stance.pipeline.analyze` as `stance analyze`, in a
-worker process of a spawn-context `ProcessPoolExecutor`; each worker writes its clip's
+worker process of a spawn-context `ProcessPoolExecutor` (workers end with the batch
+process, even after ``kill -9``: `die_with_parent`); each worker writes its clip's
 JSON (`stance.report.to_dict` plus a ``batch_key``) atomically, so a killed batch never
 leaves half a result. The summary (``summary.csv``, ``summary.json``) has one row per input
 and is rebuilt from the result files on every run, resumed or not. With ``html`` each worker
@@ -12,6 +13,7 @@ report) and the run ends with ``index.html`` (`stance.report_index`).
 from __future__ import annotations
 
 import csv
+import ctypes
 import dataclasses
 import glob
 import hashlib
@@ -20,11 +22,15 @@ import json
 import logging
 import os
 import signal
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,7 @@ from stance import __version__
 from stance.atomic import strict_json, write_atomic
 from stance.errors import BadInputError, NoValidTestError, StanceError
 from stance.pipeline import Settings
-from stance.report_index import INDEX_NAME, report_path, write_index
+from stance.report_index import INDEX_NAME, report_path, shown_text, write_index
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +85,7 @@ def default_workers() -> int:
     return max(1, cores)
 
 
-CHUNK = 1 << 20  # content hash: size + sha256 of the first and last MiB
+CHUNK = 1 << 20  # content hash: the whole file, read in 1 MiB pieces
 
 COLUMNS = (
     "file",
@@ -180,14 +186,17 @@ def discover(specs: Sequence[str | Path]) -> list[Input]:
 
 
 def content_hash(path: Path) -> str:
-    """A hash of the file's content: size + sha256 of its first and last MiB."""
-    size = path.stat().st_size
-    h = hashlib.sha256(str(size).encode())
+    """The sha256 of the whole file, streamed in 1 MiB pieces (hex).
+
+    Every byte counts, so a clip changed anywhere (damaged in the middle, re-encoded, same
+    size and modification time or not) is analysed again on ``--resume``. No size/mtime
+    shortcut: hashing reads the file at disk speed (about 0.1 s for 50 MB), negligible next
+    to decoding and pose inference (seconds per clip).
+    """
+    h = hashlib.sha256()
     with path.open("rb") as fh:
-        h.update(fh.read(CHUNK))
-        if size > CHUNK:
-            fh.seek(max(CHUNK, size - CHUNK))
-            h.update(fh.read(CHUNK))
+        while piece := fh.read(CHUNK):
+            h.update(piece)
     return h.hexdigest()
 
 
@@ -202,12 +211,134 @@ def batch_key(content: str, settings: Settings) -> str:
     return hashlib.sha256(f"{content}:{settings_hash(settings)}".encode()).hexdigest()[:32]
 
 
+NAME_MAX_FALLBACK = 255
+"""File-name limit (bytes) where the file system does not say (Linux, macOS, Windows: 255)."""
+
+NAME_RESERVE = 40
+"""Bytes of the file-name limit kept free in a result's name for the temporary name of the
+atomic writer (`stance.atomic`), which may be built from it: ``.``, the name, ``.``, 8
+random characters and ``.tmp`` take 14 bytes more than the name itself."""
+
+NAME_HASH = 12
+"""Hex digits of the sha256 of a clip's full name kept in a shortened result name."""
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name (bytes) the file system of ``folder`` accepts."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX_FALLBACK
+
+
+def result_stem(stem: str, content: str, limit: int = NAME_MAX_FALLBACK) -> str:
+    """The name, without extension, of a clip's result files (``clips/*.json``, its
+    ``.html`` report, ``failed/*.json``): ``<clip name>-<10 hex of its content hash>``.
+
+    When that with the longest extension (``.html``) would not leave `NAME_RESERVE` bytes of
+    the file-name ``limit`` (bytes, as the file system counts them), the clip's name is cut
+    (between characters) and the sha256 of the full name added,
+    ``<start of name>~<12 hex>-<10 hex>``, so two long names that start alike never share a
+    result file.
+    """
+    tag = content[:10]
+    room = limit - NAME_RESERVE - len(".html")
+    plain = f"{stem}-{tag}"
+    if len(os.fsencode(plain)) <= room:
+        return plain
+    tail = f"~{hashlib.sha256(os.fsencode(stem)).hexdigest()[:NAME_HASH]}-{tag}"
+    keep = max(0, room - len(tail))
+    cut = stem[:keep]  # a character is at least one byte
+    while cut and len(os.fsencode(cut)) > keep:
+        cut = cut[:-1]
+    return cut + tail
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output directory that cannot take the results, before any work.
+
+    Raises:
+        BadInputError: one line saying why: ``out`` (or its ``clips``/``failed`` folder) is
+            a file, a folder above it is a file, or it (the folder it would be made in, when
+            it is missing) cannot be written: checked by creating and removing a temporary
+            file there, so a read-only mount is caught even for root.
+    """
+    shown = f"--out {out}"
+    try:
+        if out.exists() and not out.is_dir():
+            raise BadInputError(f"{shown} is a file: give a directory.")
+        base = Path(os.path.abspath(out))
+        while not base.exists() and base.parent != base:
+            base = base.parent
+        if not base.is_dir():
+            raise BadInputError(f"{shown}: {base} is a file, not a directory: give a directory.")
+        folders = [base]
+        for sub in ("clips", "failed"):
+            d = out / sub
+            if d.exists() and not d.is_dir():
+                raise BadInputError(f"{shown}: {d} is a file: remove it or give another --out.")
+            if d.is_dir():
+                folders.append(d)
+    except OSError as err:
+        raise BadInputError(f"{shown} cannot be used: {err.strerror or err}.") from None
+    for d in folders:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".stance-probe.", suffix=".tmp", dir=d)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as err:
+            raise BadInputError(
+                f"{shown}: cannot write in {d} ({err.strerror or err}): give a writable directory."
+            ) from None
+
+
 # --------------------------------------------------------------------------- worker
 
 
-def _init_worker(threads: int | None) -> None:
-    """Worker set-up: Ctrl-C is the parent's business; optionally cap OpenCV threads."""
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_S = 1.0
+"""How often a worker checks that the batch process is still its parent (the fallback)."""
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit this process as soon as ``parent`` is no longer its parent (it died)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this (worker) process end when the batch process ``parent`` dies, even by
+    ``kill -9``, instead of finishing its clip and then waiting for work forever.
+
+    On Linux the kernel sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``);
+    on every system a daemon thread also checks once a second that ``os.getppid()`` is
+    still ``parent``, which works wherever an orphan is re-parented (POSIX: Linux, macOS;
+    not Windows, where a dead parent's pid stays) and also covers a parent that died
+    before the ``prctl``. (The signal follows the thread that started the worker: the pool
+    starts them from the batch's main thread, in ``submit``.) With the workers gone the
+    multiprocessing resource tracker reads end-of-file and exits on its own (it cleans up
+    after every process that held it).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+                log.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+        except (OSError, AttributeError):  # no libc symbol: the thread below still works
+            log.debug("prctl unavailable", exc_info=True)
+    if os.getppid() != parent:  # the parent died before we got here
+        os._exit(1)
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="stance-parent-watch", daemon=True
+    ).start()
+
+
+def _init_worker(threads: int | None, parent: int) -> None:
+    """Worker set-up: Ctrl-C is the parent's business; end with the parent
+    (`die_with_parent`); optionally cap OpenCV threads."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
     if threads is not None:
         import cv2
 
@@ -302,16 +433,37 @@ def _error_row(file: str, message: str) -> dict[str, Any]:
     return row
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is a formula (or becomes one) in a spreadsheet."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A summary value as written to ``summary.csv``: None is empty, and a TEXT cell that a
+    spreadsheet would run as a formula (`FORMULA_START`, e.g. from a file named
+    ``=HYPERLINK(...).mp4`` or an error message) gets a leading single quote (OWASP's CSV
+    injection advice). Numbers stay numbers: a drop of -3.2 is written as -3.2."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_summary(
     rows: list[dict[str, Any]], out: Path, *, settings: Settings, complete: bool
 ) -> None:
-    """Write ``summary.csv`` and ``summary.json`` in ``out`` (atomically)."""
+    """Write ``summary.csv`` and ``summary.json`` in ``out`` (atomically).
+
+    The CSV (RFC 4180, CRLF line ends) has its text cells made safe for spreadsheets
+    (`csv_cell`); the JSON keeps every value as it is."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    # CRLF line ends (RFC 4180): a cell with a CR or LF in it (a file name can have one) is
+    # then always quoted, never split into two rows
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: "" if v is None else v for k, v in r.items()})
-    write_atomic(buf.getvalue(), out / "summary.csv")
+        w.writerow({k: csv_cell(v) for k, v in r.items()})
+    write_atomic(shown_text(buf.getvalue()), out / "summary.csv")  # UTF-8 for every reader
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "cannot_tell", "error")}
     counts["resumed"] = sum(bool(r["resumed"]) for r in rows)
     doc = {
@@ -374,12 +526,13 @@ def _clean_stale(out: Path) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    procs = list((getattr(pool, "_processes", None) or {}).values())
+def _terminate(pool: ProcessPoolExecutor, workers: list[BaseProcess]) -> None:
+    """Stop the pool now: cancel what has not started and end the ``workers`` (their
+    `multiprocessing.Process` objects) that are still analysing."""
     pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
+    for p in workers:
         p.terminate()
-    for p in procs:
+    for p in workers:
         p.join(timeout=5)
 
 
@@ -400,8 +553,12 @@ def _in_processes(
     todo: list[_Job], settings: Settings, n: int, threads: int | None
 ) -> Generator[tuple[_Job, dict[str, Any]], None, None]:
     """Run the jobs in ``n`` local spawn-context worker processes; yield as they finish."""
+    before = set(active_children())
     pool = ProcessPoolExecutor(
-        n, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(threads,)
+        n,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(threads, os.getpid()),
     )
     try:
         futures: dict[Future[dict[str, Any]], _Job] = {
@@ -411,7 +568,8 @@ def _in_processes(
             yield futures[fut], _outcome(fut)
         pool.shutdown(wait=True)
     except BaseException:  # Ctrl-C, or the caller stopped early
-        _terminate(pool)
+        # the pool's workers: the children started since (public API, not pool._processes)
+        _terminate(pool, [p for p in active_children() if p not in before])
         raise
 
 
@@ -465,13 +623,19 @@ def run_batch(
     rebuilt even without ``html``, so it never disagrees with the summary.
 
     Raises:
-        BadInputError: no input was found, or the cluster cannot be used.
+        BadInputError: ``out`` cannot take the results (`check_out`, before any work), no
+            input was found, or the cluster cannot be used.
     """
+    out = Path(out)
+    check_out(out)
     inputs = discover(specs)
     if not inputs:
         raise BadInputError(f"No video files found in {', '.join(map(str, specs))}.")
-    out = Path(out)
-    (out / "clips").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "clips").mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise BadInputError(f"--out {out}: cannot create it ({err.strerror or err}).") from None
+    limit = name_max(out / "clips")
     _clean_stale(out)
     rows: list[dict[str, Any] | None] = [None] * len(inputs)
     jobs: dict[Path, _Job] = {}
@@ -486,7 +650,7 @@ def run_batch(
         except OSError as err:
             rows[i] = _error_row(name, f"{name} cannot be read: {err.strerror or err}.")
             continue
-        fname = f"{inp.path.stem}-{content[:10]}.json"
+        fname = result_stem(inp.path.stem, content, limit) + ".json"
         result = out / "clips" / fname
         if result not in jobs:
             key = batch_key(content, settings)

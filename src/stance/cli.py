@@ -286,14 +286,13 @@ def batch(
         TimeRemainingColumn,
     )
 
-    from stance.batch import run_batch
+    from stance.batch import check_out, run_batch
 
     try:
         settings = make_settings(mirrored=mirrored, max_fps=max_fps, estimator=estimator)
+        check_out(out)
     except StanceError as err:
         raise fail(err) from None
-    if out.exists() and not out.is_dir():
-        raise fail(BadInputError(f"--out {out} is a file: give a directory."))
     show = not quiet and sys.stderr.isatty()
     with Progress(
         TextColumn("Analysing clips"),

@@ -17,6 +17,7 @@ import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from stance import __version__
 from stance.advice import NOT_A_DIAGNOSIS
@@ -124,7 +125,10 @@ def _clip_cell(row: dict[str, Any], out: Path) -> str:
     report = report_path(row["result"]) if row.get("result") else None
     if report is None or not report.is_file():
         return f"<td title='{title}'>{name}</td>"
-    href = Path(os.path.relpath(report.resolve(), out.resolve())).as_posix()
+    # a URL, not a file name: percent-encoded (of the name's bytes), so that '#', '?', '%', a
+    # space, non-ASCII letters or a line break in a clip's name still give a working link
+    rel = Path(os.path.relpath(report.resolve(), out.resolve())).as_posix()
+    href = quote(os.fsencode(rel))
     return f"<td title='{title}'><a href='{html.escape(href, quote=True)}'>{name}</a></td>"
 
 
@@ -134,7 +138,8 @@ def to_index_html(
     """The index page for summary ``rows`` (`stance.batch.COLUMNS`) written to ``out``.
 
     ``settings`` is the batch's `Settings` as a dict; ``complete`` is False after Ctrl-C.
-    Links are relative to ``out``, so the output directory can be moved or sent as a whole.
+    Links are relative to ``out``, so the output directory can be moved or sent as a whole,
+    and percent-encoded, so that any file name gives a working link.
     """
     e = html.escape
     status = Counter(r["status"] for r in rows)
@@ -203,5 +208,12 @@ def write_index(
 ) -> Path:
     """Write ``out/index.html`` atomically (see `to_index_html`); returns its path."""
     path = Path(out) / INDEX_NAME
-    write_atomic(to_index_html(rows, Path(out), settings=settings, complete=complete), path)
+    write_atomic(shown_text(to_index_html(rows, out, settings=settings, complete=complete)), path)
     return path
+
+
+def shown_text(text: str) -> str:
+    """``text`` that can be written as UTF-8: a file name that is not UTF-8 (Python keeps its
+    bad bytes as lone surrogates) has each bad byte shown as U+FFFD. The index's links are
+    still right: they are percent-encoded from the name's bytes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
