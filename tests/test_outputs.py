@@ -144,3 +144,10 @@ def test_clips_too_short_for_a_test_are_told_so(tmp_path: Path, n_frames: int) -
     _assert_clean_failure(res, 2, "needs at least 3 s")
     assert f"only {n_frames / 10:.1f} s long" in res.stderr
     assert not json_out.exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    name = os.fsdecode(b"bad\xff.mp4")  # OpenCV crashed (segfault) on such a name
+    (tmp_path / name).write_bytes(SAMPLE.read_bytes())
+    res = stance("analyze", tmp_path / name, "-q")
+    _assert_clean_failure(res, 2, "not valid UTF-8")

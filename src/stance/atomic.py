@@ -37,9 +37,8 @@ def temp_beside(target: Path, *, suffix: str = ".tmp") -> Path:
     missing) and return its path. The name is short: ``.<start of name>.<random><suffix>``."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{target.name[:32]}.", suffix=suffix[:16], dir=target.parent
-    )
+    start = os.fsencode(target.name)[:32].decode("utf-8", "ignore") or "tmp"
+    fd, name = tempfile.mkstemp(prefix=f".{start}.", suffix=suffix[:16], dir=target.parent)
     os.close(fd)
     return Path(name)
 
@@ -131,11 +130,21 @@ def target_problem(path: Path, option: str) -> str | None:
             f"{shown}: the file name is {size} bytes long, more than the {limit} this file "
             "system allows: give a shorter name."
         )
+    problem = unwritable(folder)
+    if problem is not None:
+        return f"{shown}: the folder {folder} is {problem}: write somewhere else."
+    return None
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why files cannot be created in ``folder`` ("read-only (...)", "not writable (...)"),
+    or None when they can: found by creating and removing a temporary file there, so a
+    read-only mount is caught even for root."""
     try:
         fd, probe = tempfile.mkstemp(prefix=".stance-probe.", dir=folder)
     except OSError as err:
         why = "read-only" if err.errno == errno.EROFS else "not writable"
-        return f"{shown}: the folder {folder} is {why} ({err.strerror}): write somewhere else."
+        return f"{why} ({err.strerror or err})"
     os.close(fd)
     os.unlink(probe)
     return None

@@ -23,7 +23,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -35,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from stance import __version__
-from stance.atomic import strict_json, write_atomic
+from stance.atomic import NAME_MAX_FALLBACK, name_max, strict_json, unwritable, write_atomic
 from stance.errors import BadInputError, NoValidTestError, StanceError
 from stance.pipeline import Settings
+from stance.report_csv import csv_cell
 from stance.report_index import INDEX_NAME, report_path, shown_text, write_index
 
 log = logging.getLogger(__name__)
@@ -211,24 +211,13 @@ def batch_key(content: str, settings: Settings) -> str:
     return hashlib.sha256(f"{content}:{settings_hash(settings)}".encode()).hexdigest()[:32]
 
 
-NAME_MAX_FALLBACK = 255
-"""File-name limit (bytes) where the file system does not say (Linux, macOS, Windows: 255)."""
-
 NAME_RESERVE = 40
-"""Bytes of the file-name limit kept free in a result's name for the temporary name of the
-atomic writer (`stance.atomic`), which may be built from it: ``.``, the name, ``.``, 8
-random characters and ``.tmp`` take 14 bytes more than the name itself."""
+"""Bytes of the file-name limit kept free in a result's name: margin for the temporary name
+of the atomic writer (`stance.atomic`, at most ``TEMP_NAME_MAX`` bytes whatever the name)
+and for file systems that count differently."""
 
 NAME_HASH = 12
 """Hex digits of the sha256 of a clip's full name kept in a shortened result name."""
-
-
-def name_max(folder: Path) -> int:
-    """The longest file name (bytes) the file system of ``folder`` accepts."""
-    try:
-        return int(os.pathconf(folder, "PC_NAME_MAX"))
-    except (OSError, ValueError, AttributeError):
-        return NAME_MAX_FALLBACK
 
 
 def result_stem(stem: str, content: str, limit: int = NAME_MAX_FALLBACK) -> str:
@@ -282,14 +271,9 @@ def check_out(out: Path) -> None:
     except OSError as err:
         raise BadInputError(f"{shown} cannot be used: {err.strerror or err}.") from None
     for d in folders:
-        try:
-            fd, probe = tempfile.mkstemp(prefix=".stance-probe.", suffix=".tmp", dir=d)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as err:
-            raise BadInputError(
-                f"{shown}: cannot write in {d} ({err.strerror or err}): give a writable directory."
-            ) from None
+        problem = unwritable(d)
+        if problem is not None:
+            raise BadInputError(f"{shown}: {d} is {problem}: give a writable directory.")
 
 
 # --------------------------------------------------------------------------- worker
@@ -431,22 +415,6 @@ def _error_row(file: str, message: str) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
     row.update(file=file, status="error", error=message, result="", resumed=False)
     return row
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""A text cell starting with one of these is a formula (or becomes one) in a spreadsheet."""
-
-
-def csv_cell(value: Any) -> Any:
-    """A summary value as written to ``summary.csv``: None is empty, and a TEXT cell that a
-    spreadsheet would run as a formula (`FORMULA_START`, e.g. from a file named
-    ``=HYPERLINK(...).mp4`` or an error message) gets a leading single quote (OWASP's CSV
-    injection advice). Numbers stay numbers: a drop of -3.2 is written as -3.2."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def write_summary(

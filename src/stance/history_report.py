@@ -16,6 +16,7 @@ from stance import __version__
 from stance.atomic import strict_json, write_atomic
 from stance.history import SIDES, Change, HistoryRow, SideChange, SideResult
 from stance.history_store import record_to_dict
+from stance.report_csv import csv_cell
 
 HISTORY_SCHEMA = "stance.history/1.0"
 
@@ -83,16 +84,9 @@ def to_history_dict(people: dict[str, list[HistoryRow]]) -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> Any:
-    """A CSV cell; text that a spreadsheet would run as a formula is quoted with ``'``."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def to_history_csv(people: dict[str, list[HistoryRow]]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a CR inside a cell is quoted
     w.writerow(CSV_COLUMNS)
     for person, rows in people.items():
         for row in rows:
@@ -118,7 +112,7 @@ def to_history_csv(people: dict[str, list[HistoryRow]]) -> str:
                     "json_report": t.json_report,
                     "html_report": t.html_report,
                 }
-                w.writerow([_cell(values[c]) for c in CSV_COLUMNS])
+                w.writerow([csv_cell(values[c]) for c in CSV_COLUMNS])
     return buf.getvalue()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -121,3 +122,20 @@ def to_csv(a: Analysis) -> str:
 def write_csv(a: Analysis, path: Path) -> None:
     """Write the per-frame CSV of ``a`` to ``path`` atomically."""
     write_atomic(to_csv(a), path)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is a formula (or becomes one) in a spreadsheet."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as written to a CSV file people open in spreadsheets (``summary.csv``, the
+    history CSV): None is empty, and a TEXT cell that a spreadsheet would run as a formula
+    (`FORMULA_START`, e.g. from a file named ``=HYPERLINK(...).mp4`` or an error message)
+    gets a leading single quote (OWASP's CSV injection advice). Numbers stay numbers: a drop
+    of -3.2 is written as -3.2."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

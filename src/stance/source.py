@@ -242,6 +242,13 @@ def _open_checked(path: str | Path) -> _Opened:
             "Record or copy it again."
         )
 
+    try:
+        str(p).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInputError(
+            f"{shown.encode('utf-8', 'replace').decode()}: the file name is not valid UTF-8, "
+            "which the video decoder cannot open. Rename the file."
+        ) from None
     still = still_image_kind(p)
     if still is not None:
         raise BadInputError(
