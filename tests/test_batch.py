@@ -176,7 +176,9 @@ def test_resume_redoes_only_the_missing(mixed: tuple[Path, Path, Any], tmp_path:
 
 
 def test_content_hash_reads_every_byte(tmp_path: Path) -> None:
-    from stance.batch import CHUNK, content_hash
+    from stance.recording import file_sha256 as content_hash
+
+    CHUNK = 1 << 20
 
     p = tmp_path / "clip.mp4"
     data = bytearray(os.urandom(3 * CHUNK + 123))

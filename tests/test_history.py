@@ -261,3 +261,53 @@ def test_history_page_renders_in_headless_chromium(doc: dict[str, Any], tmp_path
     for bgr in ((0, 84, 211), (133, 160, 22)):
         near = np.all(np.abs(img.astype(int) - bgr) < 30, axis=-1)
         assert near.sum() > 200, bgr
+
+
+def test_batch_keeps_every_clip_once(tmp_path: Path) -> None:
+    clips = tmp_path / "clinic"
+    for person, name in (("ann", "a1.mp4"), ("ann", "a2.mp4"), ("ben", "b1.mp4")):
+        (clips / person).mkdir(parents=True, exist_ok=True)
+        data = SAMPLE.read_bytes()
+        # distinct content per clip (a trailing byte after the moov box is ignored by decoders)
+        (clips / person / name).write_bytes(data + name.encode())
+    out = tmp_path / "out"
+    args = (
+        "batch",
+        clips,
+        "--out",
+        out,
+        "--person-from-folder",
+        "--workers",
+        "2",
+        "--max-fps",
+        "5",
+    )
+    res = stance(*args, "-q")
+    assert res.returncode == 0, res.stderr
+    assert "3 test(s) kept in the history" in res.stderr
+    assert stance(*args, "--resume", "-q").returncode == 0  # resumed: replaced, not doubled
+    with HistoryStore() as store:
+        people = {p: n for p, n, _, _ in store.people()}
+        tests = store.tests()
+    assert people == {"ann": 2, "ben": 1}
+    assert sorted(t.input_name for t in tests) == ["a1.mp4", "a2.mp4", "b1.mp4"]
+    assert all(t.json_report and Path(t.json_report).is_file() for t in tests)
+
+
+def test_person_map(tmp_path: Path) -> None:
+    from stance.cli_history import BatchKeeper, read_person_map
+    from stance.errors import BadInputError
+    from stance.pipeline import Settings
+
+    mapping = tmp_path / "people.csv"
+    mapping.write_text("file,person\nvisit1.mp4,Dana\nsub/visit2.mp4, Eli \n")
+    names = read_person_map(mapping)
+    keeper = BatchKeeper(None, Settings(), mapping=names)
+    assert keeper.person_for(tmp_path / "elsewhere" / "visit1.mp4") == "Dana"
+    assert keeper.person_for(tmp_path / "sub" / "visit2.mp4") == "Eli"
+    assert keeper.person_for(tmp_path / "visit3.mp4") is None
+    (tmp_path / "bad.csv").write_text("clip,who\nx.mp4,y\n")
+    with pytest.raises(BadInputError, match="file and person"):
+        read_person_map(tmp_path / "bad.csv")
+    with pytest.raises(BadInputError, match="one of"):
+        BatchKeeper.open(Settings(), "x", from_folder=True, mapping=None)

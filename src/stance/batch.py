@@ -37,6 +37,7 @@ from stance import __version__
 from stance.atomic import NAME_MAX_FALLBACK, name_max, strict_json, unwritable, write_atomic
 from stance.errors import BadInputError, NoValidTestError, StanceError
 from stance.pipeline import Settings
+from stance.recording import file_sha256
 from stance.report_csv import csv_cell
 from stance.report_index import INDEX_NAME, report_path, shown_text, write_index
 
@@ -84,8 +85,6 @@ def default_workers() -> int:
         cores = os.cpu_count() or 1
     return max(1, cores)
 
-
-CHUNK = 1 << 20  # content hash: the whole file, read in 1 MiB pieces
 
 COLUMNS = (
     "file",
@@ -183,21 +182,6 @@ def discover(specs: Sequence[str | Path]) -> list[Input]:
 
 
 # --------------------------------------------------------------------------- keys
-
-
-def content_hash(path: Path) -> str:
-    """The sha256 of the whole file, streamed in 1 MiB pieces (hex).
-
-    Every byte counts, so a clip changed anywhere (damaged in the middle, re-encoded, same
-    size and modification time or not) is analysed again on ``--resume``. No size/mtime
-    shortcut: hashing reads the file at disk speed (about 0.1 s for 50 MB), negligible next
-    to decoding and pose inference (seconds per clip).
-    """
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while piece := fh.read(CHUNK):
-            h.update(piece)
-    return h.hexdigest()
 
 
 def settings_hash(settings: Settings) -> str:
@@ -472,6 +456,28 @@ class _Job:
     failed: Path
     rows: list[int]  # indexes of the rows this job fills (identical inputs share one job)
     report: Path | None = None  # where its HTML report goes (--html)
+    content: str = ""  # sha256 of the clip
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    """One clip's outcome, handed to ``run_batch``'s ``on_result`` as it arrives (resumed
+    clips too), e.g. to keep it in a person's history.
+
+    Attributes:
+        clip: the video file.
+        sha256: its content hash.
+        doc: the analysis document (`stance.report.to_dict`), or the failure record
+            (``{"error": {"type", "message"}}``).
+        result: the result JSON file (None for a failure).
+        report: the HTML report (with ``html``; None otherwise).
+    """
+
+    clip: Path
+    sha256: str
+    doc: dict[str, Any]
+    result: Path | None
+    report: Path | None
 
 
 ProgressFn = Callable[[int, int, int], None]
@@ -581,6 +587,7 @@ def run_batch(
     cluster: str | None = None,
     progress: ProgressFn | None = None,
     html: bool = False,
+    on_result: Callable[[ClipResult], None] | None = None,
 ) -> BatchResult:
     """Analyse every clip in ``specs`` into ``out``; see the module docstring.
 
@@ -614,7 +621,7 @@ def run_batch(
             rows[i] = _error_row(name, f"{name} {what}.")
             continue
         try:
-            content = content_hash(inp.path)
+            content = file_sha256(inp.path)
         except OSError as err:
             rows[i] = _error_row(name, f"{name} cannot be read: {err.strerror or err}.")
             continue
@@ -623,13 +630,19 @@ def run_batch(
         if result not in jobs:
             key = batch_key(content, settings)
             report = report_path(result) if html else None
-            jobs[result] = _Job(inp.path, key, result, out / "failed" / fname, [], report)
+            jobs[result] = _Job(inp.path, key, result, out / "failed" / fname, [], report, content)
         jobs[result].rows.append(i)
 
     def fill(job: _Job, doc: dict[str, Any], resumed: bool) -> None:
         shown = "" if "error" in doc else str(job.result)
         for i in job.rows:
             rows[i] = row_from_doc(str(inputs[i].path), doc, result=shown, resumed=resumed)
+        if on_result is not None:
+            on_result(
+                ClipResult(
+                    job.path, job.content, doc, None if "error" in doc else job.result, job.report
+                )
+            )
 
     todo: list[_Job] = []
     for job in jobs.values():

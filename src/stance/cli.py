@@ -31,7 +31,7 @@ from stance.cli_common import (
     stderr_console,
     write_reports,
 )
-from stance.cli_history import DateOption, Keeper, PersonOption, history
+from stance.cli_history import BatchKeeper, DateOption, Keeper, PersonOption, history
 from stance.cli_live import live
 from stance.errors import BadInputError, NoValidTestError, StanceError
 
@@ -270,6 +270,25 @@ def batch(
             "a summary page linking them.",
         ),
     ] = False,
+    person: Annotated[
+        str | None,
+        typer.Option("--person", help="Keep every clip's test in this person's history."),
+    ] = None,
+    person_from_folder: Annotated[
+        bool,
+        typer.Option(
+            "--person-from-folder",
+            help="Keep each clip's test in the history of the person its folder is named after.",
+        ),
+    ] = False,
+    person_map: Annotated[
+        Path | None,
+        typer.Option(
+            "--person-map",
+            help="A CSV with the columns file and person: keep each listed clip's test in "
+            "that person's history.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Analyse many clips in parallel into OUT/clips/*.json plus OUT/summary.csv and .json.
@@ -291,6 +310,9 @@ def batch(
     try:
         settings = make_settings(mirrored=mirrored, max_fps=max_fps, estimator=estimator)
         check_out(out)
+        keeper = BatchKeeper.open(
+            settings, person, from_folder=person_from_folder, mapping=person_map
+        )
     except StanceError as err:
         raise fail(err) from None
     show = not quiet and sys.stderr.isatty()
@@ -319,6 +341,7 @@ def batch(
                 cluster=cluster,
                 progress=progress,
                 html=html,
+                on_result=keeper if keeper.store is not None else None,
             )
         except StanceError as err:
             raise fail(err) from None
@@ -329,7 +352,8 @@ def batch(
     Console(stderr=True).print(
         f"{state}: {c['ok']} ok, {c['cannot_tell']} cannot tell, {c['error']} failed "
         f"({c['resumed']} resumed). Summary: {out / 'summary.csv'}"
-        + (f", {out / 'index.html'}" if html else ""),
+        + (f", {out / 'index.html'}" if html else "")
+        + (f". {keeper.kept} test(s) kept in the history." if keeper.store is not None else ""),
         highlight=False,
         soft_wrap=True,
     )

@@ -7,7 +7,7 @@ the analysis starts, so a database problem never costs an analysis.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +19,7 @@ from stance.errors import BadInputError, StanceError
 from stance.recording import DateSource
 
 if TYPE_CHECKING:
+    from stance.batch import ClipResult
     from stance.history import TestRecord
     from stance.history_store import HistoryStore
     from stance.pipeline import Analysis, Settings
@@ -148,6 +149,100 @@ class Keeper:
     def failure(self, settings: Settings, message: str) -> None:
         """Keep a test that found nobody to judge, with its reason."""
         self._keep(failure_doc(self.clip, settings, message), None)
+
+
+@dataclass
+class BatchKeeper:
+    """Keeps each clip of a batch in a person's history as its result arrives (in the batch
+    process, so parallel workers never race; recording a resumed clip again replaces it).
+
+    The person of a clip is ``person``, else its folder's name (``from_folder``), else its
+    row in the ``mapping`` (file name or path -> person); a clip with no person is not kept.
+    """
+
+    store: HistoryStore | None
+    settings: Settings
+    person: str | None = None
+    from_folder: bool = False
+    mapping: dict[str, str] = field(default_factory=dict)
+    kept: int = 0
+
+    @classmethod
+    def open(
+        cls, settings: Settings, person: str | None, *, from_folder: bool, mapping: Path | None
+    ) -> BatchKeeper:
+        """Check the options (one way to name people at most) and open the history store.
+
+        Raises:
+            BadInputError: a bad name, more than one way to name people, a bad mapping file.
+            HistoryError: the database cannot be used.
+        """
+        ways = [person is not None, from_folder, mapping is not None]
+        if sum(ways) > 1:
+            raise BadInputError("Give one of --person, --person-from-folder and --person-map.")
+        names = read_person_map(mapping) if mapping is not None else {}
+        keeper = cls(None, settings, check_person(person), from_folder, names)
+        if any(ways):
+            from stance.history_store import HistoryStore
+
+            keeper.store = HistoryStore()
+        return keeper
+
+    def person_for(self, clip: Path) -> str | None:
+        if self.person is not None:
+            return self.person
+        if self.from_folder:
+            return check_person(clip.resolve().parent.name)
+        return self.mapping.get(str(clip.resolve())) or self.mapping.get(clip.name)
+
+    def __call__(self, clip: ClipResult) -> None:
+        person = self.person_for(clip.clip)
+        if self.store is None or person is None:
+            return
+        doc = clip.doc
+        if "error" in doc:
+            if doc["error"].get("type") != "NoValidTestError":
+                return  # not a test: the clip could not be read
+            doc = failure_doc(clip.clip, self.settings, str(doc["error"].get("message", "")))
+        from stance.recording import DateSource, Recording, mp4_creation_time
+
+        created = mp4_creation_time(clip.clip)
+        if created is not None:
+            recording = Recording(clip.sha256, created, DateSource.CONTAINER)
+        else:
+            mtime = datetime.fromtimestamp(clip.clip.stat().st_mtime).astimezone()
+            recording = Recording(clip.sha256, mtime, DateSource.FILE)
+        reports = ReportPaths(json=clip.result, html=clip.report)
+        record_test(self.store, doc, person=person, recording=recording, reports=reports)
+        self.kept += 1
+
+
+def read_person_map(path: Path) -> dict[str, str]:
+    """A ``--person-map`` CSV: a header with ``file`` and ``person`` columns, one row per clip;
+    ``file`` is a name or a path relative to the CSV's folder. Keys: the name as given and
+    the resolved path.
+
+    Raises:
+        BadInputError: the file cannot be read or lacks the columns.
+    """
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise BadInputError(f"--person-map {path} cannot be read ({err}).") from None
+    if not rows or not {"file", "person"} <= set(rows[0]):
+        raise BadInputError(
+            f"--person-map {path} needs a header line with the columns file and person."
+        )
+    names: dict[str, str] = {}
+    for row in rows:
+        file, person = (row.get("file") or "").strip(), check_person(row.get("person") or "")
+        if file and person:
+            names[file] = person
+            names[str((path.parent / file).resolve())] = person
+    return names
 
 
 def _abs(p: Path | None) -> str | None:
