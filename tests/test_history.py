@@ -311,3 +311,31 @@ def test_person_map(tmp_path: Path) -> None:
         read_person_map(tmp_path / "bad.csv")
     with pytest.raises(BadInputError, match="one of"):
         BatchKeeper.open(Settings(), "x", from_folder=True, mapping=None)
+
+
+def test_a_read_only_disk(
+    doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing is one line and exit 2; reading still works; nothing is lost."""
+    import subprocess
+
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)],
+                      capture_output=True, check=False).returncode != 0:  # fmt: skip
+        pytest.skip("cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)")
+    try:
+        monkeypatch.setenv("STANCE_HOME", str(disk))
+        with HistoryStore() as store:
+            store.add(
+                record_from_doc(
+                    doc, person="ro", recording=Recording("h", _when(1), DateSource.FILE)
+                )
+            )
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        res = stance("analyze", SAMPLE, "--person", "ro", "-q")
+        _assert_clean_failure(res, 2, "read-only")
+        res = stance("history", "--person", "ro")
+        assert res.returncode == 0 and "ro: 1 test(s)" in res.stdout, res.stderr
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

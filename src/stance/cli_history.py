@@ -300,7 +300,7 @@ def history(
                 ("--export", export),
             ]
         )
-        with HistoryStore() as store:
+        with HistoryStore(write=delete is not None or import_path is not None) as store:
             if delete is not None:
                 if not store.delete(delete):
                     raise BadInputError(f"--delete {delete}: there is no test with that id.")

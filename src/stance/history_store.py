@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from stance.atomic import unwritable
 from stance.errors import StanceError
 from stance.history import SideResult, TestRecord
 from stance.recording import DateSource
@@ -113,7 +114,11 @@ def _problem(path: Path, err: sqlite3.Error) -> HistoryError:
             "can save what is still readable) or set STANCE_HOME elsewhere"
         )
     elif "unable to open" in text:
-        why = "cannot be opened (its folder is missing or not writable); set STANCE_HOME"
+        folder = unwritable(path.parent) if path.parent.is_dir() else "missing"
+        why = (
+            f"cannot be opened (its folder is {folder or 'not usable'}); make it writable or "
+            "set STANCE_HOME elsewhere"
+        )
     else:
         why = f"cannot be used ({err})"
     return HistoryError(f"The test history {path} {why}. Nothing was changed in it.")
@@ -122,25 +127,48 @@ def _problem(path: Path, err: sqlite3.Error) -> HistoryError:
 class HistoryStore:
     """The history database. Use as a context manager; every method may raise HistoryError."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, write: bool = True) -> None:
+        """Open (and, to write, create or migrate) the history at ``path`` (default: in
+        `history_dir`). With ``write=False`` an existing history is only read, which also
+        works on a read-only disk; a missing one reads as empty."""
         self.path = path or history_dir() / DB_NAME
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise HistoryError(
-                f"The test history folder {self.path.parent} cannot be created "
-                f"({err.strerror}); set STANCE_HOME to a writable folder."
-            ) from None
         if self.path.exists() and not self.path.is_file():
             raise HistoryError(f"The test history {self.path} is not a file; set STANCE_HOME.")
+        if not write and not self.path.exists():
+            self._db = sqlite3.connect(":memory:", isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._migrate()
+            return
+        if write:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise HistoryError(
+                    f"The test history folder {self.path.parent} cannot be created "
+                    f"({err.strerror}); set STANCE_HOME to a writable folder."
+                ) from None
         try:
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._db = self._connect(write)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-            self._db.execute("PRAGMA journal_mode = WAL")
+            if write:
+                self._migrate()
+                self._db.execute("PRAGMA journal_mode = WAL")
+            else:
+                self._check_version()
         except sqlite3.Error as err:
             raise _problem(self.path, err) from None
+
+    def _connect(self, write: bool) -> sqlite3.Connection:
+        if write:
+            return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        uri = self.path.resolve().as_uri()
+        try:  # read-only; on a read-only disk a WAL database needs immutable=1 to be read
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
 
     def __enter__(self) -> HistoryStore:
         return self
@@ -167,8 +195,9 @@ class HistoryStore:
                 self._db.execute("ROLLBACK")
             raise _problem(self.path, err) from None
 
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+    def _check_version(self) -> int:
+        """The schema version; refuses one newer than this stance knows."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise HistoryError(
                 f"The test history {self.path} was written by a newer stance (schema "
@@ -176,6 +205,17 @@ class HistoryStore:
             )
         if version == SCHEMA_VERSION:
             self._db.execute("SELECT count(*) FROM tests").fetchone()  # readable at all?
+        elif version > 0:
+            raise HistoryError(
+                f"The test history {self.path} has an older schema ({version}): run any "
+                "stance command with --person once to upgrade it."
+            )
+        return version
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version >= SCHEMA_VERSION:
+            self._check_version()
             return
         with self._write() as db:
             for step in range(version, SCHEMA_VERSION):
