@@ -18,6 +18,8 @@ from stance.track import Side
 
 Analyse = Callable[..., Any]
 
+pytestmark = pytest.mark.footage  # every test here reads ../shared/footage
+
 
 def _trials(a: Any) -> list[tuple[Side, float, float]]:
     return [(m.trial.lifted, m.trial.start_s, m.trial.end_s) for m in a.measurements.trials]

@@ -100,6 +100,7 @@ def test_avatar_sequences_every_hold_found_in_time(analysed: Analyse) -> None:
         assert abs(m.trial.end_s - tt["off_end_s"]) <= 0.5, (tt, m.trial)
 
 
+@pytest.mark.footage
 @pytest.mark.parametrize("clip", ["leg_swing_left_stance.mp4", "tree_pose_left_short.mp4"])
 def test_real_footage_pelvis_is_measured(analysed: Analyse, clip: str) -> None:
     """Plain tops over leggings: the garment boundary is measured where the waist-band texture
@@ -110,6 +111,7 @@ def test_real_footage_pelvis_is_measured(analysed: Analyse, clip: str) -> None:
     assert np.isfinite(longest.drop_deg)
 
 
+@pytest.mark.footage
 def test_real_footage_drop_and_quiet_noise(analysed: Analyse) -> None:
     a = analysed(footage("tree_pose_right_studio.mp4"))
     ref = STORED["tree_pose_right_studio"]
@@ -121,6 +123,7 @@ def test_real_footage_drop_and_quiet_noise(analysed: Analyse) -> None:
     assert m.drop_coverage >= ref["min_coverage"], m.drop_coverage
 
 
+@pytest.mark.footage
 def test_real_footage_mirrored_swaps_sides_with_the_same_drop(analysed: Analyse) -> None:
     """Mirroring (every frame flipped in memory, as for a selfie) must swap the lifted side and
     keep the drop: the hold's transient is read differently with mirrored landmarks, and the

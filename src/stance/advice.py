@@ -17,13 +17,6 @@ NOT_A_DIAGNOSIS = (
     "numbness, or a recent injury, see a physiotherapist or a doctor."
 )
 
-TEST_INSTRUCTIONS = (
-    "Stand facing the camera, whole body in view, feet about shoulder-width apart. Lift one "
-    "foot just off the floor (knee bent, thigh nearly vertical, not knee-to-chest) and hold "
-    "it for up to 30 seconds; put it down, rest, then lift the other foot."
-)
-
-
 @dataclass(frozen=True)
 class Exercise:
     name: str

@@ -71,7 +71,6 @@ class LiveState:
         xy: (33, 2) subject landmarks in pixels of the unmirrored frame, or None.
         status: the protocol's step and prompt.
         readout: the live numbers.
-        pose_ms: time the pose model and estimators took for this frame (ms).
     """
 
     t_s: float
@@ -79,7 +78,6 @@ class LiveState:
     xy: np.ndarray | None
     status: Status
     readout: Readout
-    pose_ms: float
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,6 @@ class LiveSession:
 
     def process(self, frame: Frame, captured: float | None = None) -> LiveState:
         """Analyse one frame (upright, unmirrored) and return what to display."""
-        t0 = time.perf_counter()
         people = self._estimator.detect(frame.image, frame.t_s)
         subject = self.builder.add(frame.t_s, people)
         xy = None if subject is None else subject.xy
@@ -147,7 +144,6 @@ class LiveSession:
             xy=xy,
             status=status,
             readout=self._readout(window, status, tilt),
-            pose_ms=1000.0 * (time.perf_counter() - t0),
         )
 
     @staticmethod

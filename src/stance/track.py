@@ -182,16 +182,3 @@ class PoseTrack:
             presence=self.presence[:, perm],
             world=world,
         )
-
-
-def empty_track(frame_size: tuple[int, int]) -> PoseTrack:
-    """A track with no frames."""
-    return PoseTrack(
-        t_s=np.zeros(0),
-        xy=np.zeros((0, N_LANDMARKS, 2)),
-        visibility=np.zeros((0, N_LANDMARKS)),
-        presence=np.zeros((0, N_LANDMARKS)),
-        world=np.zeros((0, N_LANDMARKS, 3)),
-        frame_size=frame_size,
-        n_people=np.zeros(0, dtype=np.int32),
-    )
