@@ -17,6 +17,7 @@ NOT_A_DIAGNOSIS = (
     "numbness, or a recent injury, see a physiotherapist or a doctor."
 )
 
+
 @dataclass(frozen=True)
 class Exercise:
     name: str

@@ -179,12 +179,35 @@ def trunk_angle_deg(track: PoseTrack) -> np.ndarray:
     return np.asarray(np.degrees(np.arctan2(v[:, 0], -v[:, 1])))
 
 
+SETTLE_S = 0.5
+"""The lift transient (s) skipped before a trial's settled hold (project's choice: the foot
+leaves the floor and the pelvis settles within about half a second on the footage)."""
+
+
+def series_start(trial: Trial) -> int:
+    """Track index where a trial's series starts: its baseline's start (the trial's own
+    start without a baseline)."""
+    return trial.i0 if trial.baseline is None else trial.baseline.i0
+
+
+def settled_hold(
+    trial: Trial, t_s: np.ndarray, lifted: np.ndarray, settle_s: float = SETTLE_S
+) -> np.ndarray:
+    """Track indices of a trial's settled hold: after the ``settle_s`` lift transient, with
+    the foot up (no touch-down, no unknown frames); the whole hold when fewer than 3 such
+    frames remain. ``t_s``: (T,) seconds; ``lifted``: (T,) `Segmentation.lifted` codes."""
+    hold = np.arange(trial.i0, trial.i1)
+    code = LEFT_UP if trial.lifted is Side.LEFT else RIGHT_UP
+    settled = hold[(t_s[hold] >= trial.start_s + settle_s) & (lifted[hold] == code)]
+    return settled if settled.size >= 3 else hold
+
+
 def measure(
     track: PoseTrack,
     seg: Segmentation,
     *,
     pelvis: PelvisEstimator,
-    settle_s: float = 0.5,
+    settle_s: float = SETTLE_S,
     peak_percentile: float = 95.0,
     uncertainty_floor_deg: float = 0.5,
     noise_factor: float = 2.0,
@@ -331,7 +354,7 @@ def _measure_trial(
 ) -> TrialMetrics:
     nan = float("nan")
     b = trial.baseline
-    start = trial.i0 if b is None else b.i0
+    start = series_start(trial)
     span = slice(start, trial.i1)
     t = track.t_s[span]
     n = t.shape[0]
@@ -360,12 +383,7 @@ def _measure_trial(
     with np.errstate(invalid="ignore", divide="ignore"):
         shift_frac = shift_px / abs(reach) if feet_apart else np.full(n, np.nan)
 
-    # settled hold: after the lift transient, the foot up (no touch-down, no unknown frames)
-    hold = np.arange(trial.i0, trial.i1)
-    code = LEFT_UP if trial.lifted is Side.LEFT else RIGHT_UP
-    settled = hold[(track.t_s[hold] >= trial.start_s + settle_s) & (seg.lifted[hold] == code)]
-    if settled.size < 3:
-        settled = hold
+    settled = settled_hold(trial, track.t_s, seg.lifted, settle_s)
     k = settled - start
     drop, fused = _fused_drop(tilts, span, base, k, drop_sign=drop_sign, unc=unc)
     with warnings.catch_warnings():

@@ -31,7 +31,7 @@ from enum import Enum
 import numpy as np
 
 from stance.quality import frame_checks
-from stance.segment import LIFT_OFF, LIFT_ON, foot_lift
+from stance.segment import BOTH_DOWN, LEFT_UP, RIGHT_UP, UNKNOWN, foot_lift, foot_state
 from stance.track import LM, PoseTrack, Side
 
 Feet = Side | float | None
@@ -249,17 +249,15 @@ class Protocol:
         return self._down(obs, up)
 
     def _foot_up(self, obs: Observation) -> Feet:
-        """The foot above LIFT_ON; None when both are below LIFT_OFF; NaN when in between."""
-        v = obs.lift
-        if not math.isfinite(v):
+        """The foot that is up (`stance.segment.foot_state`, the recorded analysis'
+        hysteresis); None when both are down; NaN when the feet are not seen."""
+        previous = BOTH_DOWN
+        if self._side is not None:
+            previous = LEFT_UP if self._side is Side.LEFT else RIGHT_UP
+        state = foot_state(obs.lift, previous)
+        if state == UNKNOWN:
             return math.nan
-        if v > LIFT_ON:
-            return Side.LEFT
-        if v < -LIFT_ON:
-            return Side.RIGHT
-        if self._side is not None and (v if self._side is Side.LEFT else -v) >= LIFT_OFF:
-            return self._side  # hysteresis: still up
-        return None if abs(v) < LIFT_OFF else math.nan
+        return {LEFT_UP: Side.LEFT, RIGHT_UP: Side.RIGHT}.get(state)
 
     def _enter_baseline(self) -> None:
         self.step = Step.BASELINE

@@ -8,7 +8,6 @@ start to the trial end) and are empty elsewhere. `frame_table` builds the column
 
 from __future__ import annotations
 
-import inspect
 import math
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from stance.atomic import write_atomic
-from stance.measure import TrialMetrics, measure
+from stance.measure import TrialMetrics, series_start, settled_hold
 from stance.pipeline import Analysis
 from stance.segment import BOTH_DOWN, LEFT_UP, RIGHT_UP
-from stance.track import LM, Side
+from stance.track import LM
 
 COLUMNS = (
     "t_s",
@@ -45,24 +44,15 @@ UNITS_LINE = (
     "visibility, 0-1"
 )
 
-SETTLE_S: float = inspect.signature(measure).parameters["settle_s"].default
-"""The lift transient that `measure` skips before the settled hold, seconds."""
-
 
 def trial_start_index(m: TrialMetrics) -> int:
     """Track index of the first frame of the trial's series (baseline start or trial start)."""
-    b = m.trial.baseline
-    return m.trial.i0 if b is None else b.i0
+    return series_start(m.trial)
 
 
 def settled_indices(a: Analysis, m: TrialMetrics) -> np.ndarray:
-    """Track indices of the settled hold of a trial (as `stance.measure` defines it)."""
-    t = m.trial
-    hold = np.arange(t.i0, t.i1)
-    code = LEFT_UP if t.lifted is Side.LEFT else RIGHT_UP
-    keep = (a.track.t_s[hold] >= t.start_s + SETTLE_S) & (a.segmentation.lifted[hold] == code)
-    settled = hold[keep]
-    return settled if settled.size >= 3 else hold
+    """Track indices of the settled hold of a trial (`stance.measure.settled_hold`)."""
+    return settled_hold(m.trial, a.track.t_s, a.segmentation.lifted)
 
 
 def frame_table(a: Analysis) -> dict[str, np.ndarray]:

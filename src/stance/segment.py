@@ -30,6 +30,7 @@ stance anywhere before the trial. A trial with no double stance before it has ``
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -237,23 +238,30 @@ def segment(
     )
 
 
+def foot_state(lift: float, previous: int, *, on: float = LIFT_ON, off: float = LIFT_OFF) -> int:
+    """One step of the foot-up hysteresis, shared by the recorded analysis and the live
+    protocol: the state (``LEFT_UP``, ``RIGHT_UP``, ``BOTH_DOWN``, ``UNKNOWN``) after a frame
+    whose foot-lift signal is ``lift`` (leg lengths, + = left foot higher), given the
+    ``previous`` state. A foot goes up above ``on`` and stays up until it falls below ``off``."""
+    if not math.isfinite(lift):
+        return UNKNOWN
+    if previous == LEFT_UP and lift >= off:
+        return LEFT_UP
+    if previous == RIGHT_UP and lift <= -off:
+        return RIGHT_UP
+    if lift > on:
+        return LEFT_UP
+    if lift < -on:
+        return RIGHT_UP
+    return BOTH_DOWN
+
+
 def _hysteresis(lift: np.ndarray, *, on: float, off: float) -> np.ndarray:
-    """(T,) int8 foot state from the foot-lift signal with hysteresis."""
+    """(T,) int8 foot state from the foot-lift signal (`foot_state` frame by frame)."""
     state = np.full(lift.shape[0], UNKNOWN, dtype=np.int8)
     s = UNKNOWN
     for i, v in enumerate(lift):
-        if not np.isfinite(v):
-            s = UNKNOWN
-        elif s == LEFT_UP and v >= off:
-            s = LEFT_UP
-        elif s == RIGHT_UP and v <= -off:
-            s = RIGHT_UP
-        elif v > on:
-            s = LEFT_UP
-        elif v < -on:
-            s = RIGHT_UP
-        else:
-            s = BOTH_DOWN
+        s = foot_state(float(v), s, on=on, off=off)
         state[i] = s
     return state
 
