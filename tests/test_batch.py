@@ -20,7 +20,8 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 import pytest
 
 from conftest import SAMPLE
-from stance.batch import COLUMNS, discover, looks_like_video, row_from_doc
+from stance.batch import COLUMNS, discover, row_from_doc
+from stance.source import looks_like_video
 
 FAST = ("--max-fps", "5")
 

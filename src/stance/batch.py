@@ -40,6 +40,7 @@ from stance.pipeline import Settings
 from stance.recording import file_sha256
 from stance.report_csv import csv_cell
 from stance.report_index import INDEX_NAME, report_path, shown_text, write_index
+from stance.source import looks_like_video
 
 log = logging.getLogger(__name__)
 
@@ -116,35 +117,6 @@ class Input:
 
     path: Path
     explicit: bool
-
-
-def looks_like_video(path: Path) -> bool:
-    """True when the file starts with the signature of a common video container."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return False
-    if len(head) < 12:
-        return False
-    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
-        return True  # ISO BMFF: MP4, MOV, 3GP, M4V
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return True  # Matroska / WebM
-    if head[:4] == b"RIFF" and head[8:12] in (b"AVI ", b"AVIX"):
-        return True
-    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
-        return True  # MPEG program / elementary stream
-    if head[:3] == b"FLV" or head[:4] == b"OggS":
-        return True
-    if head[:16] == bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"):
-        return True  # ASF / WMV
-    for step, off in ((188, 0), (192, 4)):  # MPEG-TS / M2TS: sync byte every packet
-        if len(head) >= off + 3 * step and all(
-            head[off + i * step] == 0x47 for i in range((len(head) - off) // step)
-        ):
-            return True
-    return False
 
 
 def discover(specs: Sequence[str | Path]) -> list[Input]:

@@ -303,17 +303,57 @@ _IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 _IMAGE_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"avif": "AVIF"}
 
 
+ISO_BMFF = "ISO BMFF (MP4, MOV, 3GP)"
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of a file (empty when it cannot be read)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return b""
+
+
+def video_container(head: bytes) -> str | None:
+    """The video container whose signature ``head`` (a file's first 4 KiB) starts with, or
+    None: ISO BMFF, Matroska/WebM, AVI, MPEG-PS/ES, FLV, Ogg, ASF/WMV, MPEG-TS/M2TS."""
+    if len(head) < 12:
+        return None
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return ISO_BMFF
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "Matroska/WebM"
+    if head[:4] == b"RIFF" and head[8:12] in (b"AVI ", b"AVIX"):
+        return "AVI"
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
+        return "MPEG"
+    if head[:3] == b"FLV":
+        return "FLV"
+    if head[:4] == b"OggS":
+        return "Ogg"
+    if head[:16] == bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"):
+        return "ASF/WMV"
+    for step, off in ((188, 0), (192, 4)):  # MPEG-TS / M2TS: sync byte every packet
+        if len(head) >= off + 3 * step and all(
+            head[off + i * step] == 0x47 for i in range((len(head) - off) // step)
+        ):
+            return "MPEG-TS"
+    return None
+
+
+def looks_like_video(path: Path) -> bool:
+    """True when the file starts with the signature of a common video container."""
+    return video_container(_head(path)) is not None
+
+
 def still_image_kind(path: Path) -> str | None:
     """The still-image format ``path`` holds, judged by its first bytes whatever its
     extension ("JPEG", "PNG", "HEIC"...), or None when it is not a known image format.
 
     An animated GIF counts as a still image too: it has no timestamps worth measuring.
     """
-    try:
-        with path.open("rb") as f:
-            head = f.read(16)
-    except OSError:
-        return None
+    head = _head(path, 16)
     for signature, kind in _IMAGE_SIGNATURES:
         if head.startswith(signature):
             return kind
@@ -416,12 +456,8 @@ def _diagnose_open_failure(path: Path) -> str:
         "the file cannot be opened as a video (not a video, no video stream, or a corrupt/"
         "truncated file). Use the original recording, e.g. an .mp4 or .mov from the camera."
     )
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return generic
-    is_mp4_family = head[4:8] in (b"ftyp", b"mdat", b"moov", b"free", b"wide", b"skip")
+    head = _head(path)
+    is_mp4_family = video_container(head) == ISO_BMFF
     try:
         import imageio_ffmpeg
 
