@@ -381,17 +381,13 @@ class LiveRunner:
             rotation_deg=0,
             codec="camera",
         )
-        return Analysis(
+        return Analysis.of(
+            judged,
             path=path,
             video=video,
             settings=_replace_mirrored(o.settings, mirrored),
             model_path=self.model_path,
             raw=raw,
-            track=judged.track,
-            segmentation=judged.segmentation,
-            quality=judged.quality,
-            measurements=judged.measurements,
-            verdict=judged.verdict,
             timings_s={"live": duration},
         )
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from stance.lighting import LightMeter
 from stance.measure import center_of_mass, trunk_angle_deg
+from stance.numeric import finite_median, finite_median_rows
 from stance.pelvis import line_tilt_deg
 from stance.pipeline import Judged, Settings, judge_track, pelvis_estimator, pelvis_observer
 from stance.pose import PoseEstimator, TrackBuilder
@@ -190,12 +191,12 @@ class LiveSession:
         tilt = np.asarray(self._tilt[i0:i1])
         hip = self._hip_tilt(part)
         return _Baseline(
-            tilt=_median(tilt),
-            hip_angle=_median(hip),
-            trunk=_median(trunk_angle_deg(part)),
-            com=_median_xy(center_of_mass(part)),
-            left_ankle=_median_xy(part.point(LM.LEFT_ANKLE)),
-            right_ankle=_median_xy(part.point(LM.RIGHT_ANKLE)),
+            tilt=finite_median(tilt),
+            hip_angle=finite_median(hip),
+            trunk=finite_median(trunk_angle_deg(part)),
+            com=finite_median_rows(center_of_mass(part)),
+            left_ankle=finite_median_rows(part.point(LM.LEFT_ANKLE)),
+            right_ankle=finite_median_rows(part.point(LM.RIGHT_ANKLE)),
         )
 
     def finish(self, *, source_fps: float | None = None) -> tuple[PoseTrack, Judged] | None:
@@ -211,15 +212,3 @@ class LiveSession:
             lighting=self._light.result(),
         )
         return raw, judged
-
-
-def _median(x: np.ndarray) -> float:
-    """Median of the finite values of (N,) ``x``; NaN when there are none."""
-    x = x[np.isfinite(x)]
-    return float(np.median(x)) if x.size else math.nan
-
-
-def _median_xy(p: np.ndarray) -> np.ndarray:
-    """(2,) median of the finite rows of (N, 2) points; NaN when there are none."""
-    p = p[np.all(np.isfinite(p), axis=-1)]
-    return np.median(p, axis=0) if p.shape[0] else np.full(2, np.nan)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stance.numeric import finite_median, finite_std
+
 from .fuse import Evidence, FusedDrop, RangeModel, fuse, measurement_uncertainty
 from .pelvis import FusedTilt, PelvisEstimator
 from .segment import LEFT_UP, RIGHT_UP, Segmentation, Trial
@@ -254,11 +256,6 @@ def _finite_share(x: np.ndarray) -> float:
     return float(np.isfinite(x).mean()) if x.size else 0.0
 
 
-def _nanmedian(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    return float(np.median(x)) if x.size else float("nan")
-
-
 HOLD_MODE_BANDWIDTH_DEG = 1.5
 """Kernel width of the mean-shift that finds the level of an angle held in the hold."""
 
@@ -275,7 +272,7 @@ def held_level(x: np.ndarray, bandwidth: float = HOLD_MODE_BANDWIDTH_DEG) -> flo
     median within 0.06 degrees."""
     x = x[np.isfinite(x)]
     if x.size < 4:
-        return _nanmedian(x)
+        return finite_median(x)
     deciles = [float(v) for v in np.quantile(x, np.linspace(0.1, 0.9, 9))]
     starts = [float(np.median(x)), *deciles]
     best, best_density = starts[0], -1.0
@@ -298,11 +295,6 @@ def _mean_shift(x: np.ndarray, m: float, bandwidth: float) -> float:
             return new
         m = new
     return m
-
-
-def _nanstd(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    return float(np.std(x, ddof=1)) if x.size >= 2 else float("nan")
 
 
 def _median_vector(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
@@ -369,13 +361,13 @@ def _measure_trial(
     base = slice(b.i0, b.i1)
     drop_sign = -1.0 if trial.lifted is Side.LEFT else 1.0
     lean_sign = 1.0 if trial.stance is Side.LEFT else -1.0
-    lean = lean_sign * _wrap_deg(trunk[span] - _nanmedian(trunk[base]))
+    lean = lean_sign * _wrap_deg(trunk[span] - finite_median(trunk[base]))
 
     c = com @ axis  # (T,) COM along the baseline ankle line, + toward the person's left ankle
-    c0 = _nanmedian(c[base])
-    stance_ankle = _nanmedian(track.point(LM.of(trial.stance, "ankle"))[base] @ axis)
+    c0 = finite_median(c[base])
+    stance_ankle = finite_median(track.point(LM.of(trial.stance, "ankle"))[base] @ axis)
     reach = stance_ankle - c0
-    hip_w = _nanmedian(
+    hip_w = finite_median(
         np.linalg.norm(track.point(LM.LEFT_HIP)[base] - track.point(LM.RIGHT_HIP)[base], axis=-1)
     )
     toward = 1.0 if trial.stance is Side.LEFT else -1.0  # the axis points to the person's left
@@ -399,13 +391,13 @@ def _measure_trial(
         drop_deg=fused.drop_deg,
         drop_peak_deg=peak,
         drop_noise_deg=lead.noise_deg,
-        lean_deg=_nanmedian(lean[k]),
-        shift_frac=_nanmedian(shift_frac[k]),
-        shift_pct_hip=100.0 * _nanmedian(shift_px[k]) / hip_w,
-        sway_pct_hip=100.0 * _nanstd(c[settled]) / hip_w,
+        lean_deg=finite_median(lean[k]),
+        shift_frac=finite_median(shift_frac[k]),
+        shift_pct_hip=100.0 * finite_median(shift_px[k]) / hip_w,
+        sway_pct_hip=100.0 * finite_std(c[settled]) / hip_w,
         hold_s=trial.hold_s,
         series=TrialSeries(t_s=t, drop_deg=drop, lean_deg=lean, shift_frac=shift_frac),
-        lean_noise_deg=_nanstd(trunk[base]),
+        lean_noise_deg=finite_std(trunk[base]),
         drop_coverage=max(e.coverage for e in fused.evidence),
         fused=fused,
     )
@@ -430,9 +422,9 @@ def _fused_drop(
     """
     series, evidence = [], []
     for name, tilt, model in tilts:
-        drop = drop_sign * _wrap_deg(tilt[span] - _nanmedian(tilt[base]))
+        drop = drop_sign * _wrap_deg(tilt[span] - finite_median(tilt[base]))
         coverage = min(_finite_share(tilt[base]), _finite_share(drop[k]))
-        noise = _nanstd(tilt[base])
+        noise = finite_std(tilt[base])
         level = held_level(drop[k]) if coverage >= MIN_TILT_COVERAGE else float("nan")
         u = measurement_uncertainty(noise, coverage, floor_deg=unc[0], noise_factor=unc[1])
         series.append(drop)
@@ -461,9 +453,9 @@ def _weight_left_pct(track: PoseTrack, seg: Segmentation, com: np.ndarray) -> fl
         if found is None or not found[1]:
             continue
         axis = found[0]
-        c0 = _nanmedian(com[base] @ axis)
-        a_left = _nanmedian(track.point(LM.LEFT_ANKLE)[base] @ axis)
-        a_right = _nanmedian(track.point(LM.RIGHT_ANKLE)[base] @ axis)
+        c0 = finite_median(com[base] @ axis)
+        a_left = finite_median(track.point(LM.LEFT_ANKLE)[base] @ axis)
+        a_right = finite_median(track.point(LM.RIGHT_ANKLE)[base] @ axis)
         span = a_left - a_right
         if np.isfinite(c0) and np.isfinite(span) and span > 0:
             return float(np.clip(100.0 * (c0 - a_right) / span, 0.0, 100.0))

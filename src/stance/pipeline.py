@@ -80,6 +80,33 @@ class Analysis:
     verdict: Verdict
     timings_s: dict[str, float]
 
+    @classmethod
+    def of(
+        cls,
+        judged: Judged,
+        *,
+        path: Path,
+        video: VideoInfo,
+        settings: Settings,
+        model_path: Path,
+        raw: PoseTrack,
+        timings_s: dict[str, float],
+    ) -> Analysis:
+        """The analysis of a clip from what `judge_track` made of its raw track."""
+        return cls(
+            path=path,
+            video=video,
+            settings=settings,
+            model_path=model_path,
+            raw=raw,
+            track=judged.track,
+            segmentation=judged.segmentation,
+            quality=judged.quality,
+            measurements=judged.measurements,
+            verdict=judged.verdict,
+            timings_s=timings_s,
+        )
+
 
 class PelvisObserver:
     """Frame observer driving the image estimators of one analysis (see `pelvis_observer`)."""
@@ -265,16 +292,12 @@ def analyze(
     )
     timings["numeric"] = time.perf_counter() - t0
     log.info("analysed %s in %s", path, {k: round(v, 3) for k, v in timings.items()})
-    return Analysis(
+    return Analysis.of(
+        judged,
         path=path,
         video=video,
         settings=settings,
         model_path=model_path,
         raw=raw,
-        track=judged.track,
-        segmentation=judged.segmentation,
-        quality=judged.quality,
-        measurements=judged.measurements,
-        verdict=judged.verdict,
         timings_s=timings,
     )

@@ -202,6 +202,12 @@ EVIDENCE_WORDS = {
 """How each estimator is named in the sentences users read."""
 
 
+def verdict_colour(v: Verdict) -> str:
+    """The colour of a verdict in every report: green (no weak side), yellow (cannot tell),
+    red (a weak side)."""
+    return {"none": "green", "cannot_tell": "yellow"}.get(v.outcome, "red")
+
+
 def summary_line(v: Verdict) -> str:
     """The verdict in one line."""
     if v.outcome in ("left", "right"):
@@ -282,8 +288,7 @@ def render(a: Analysis, console: Any) -> None:
     for flag in a.quality.flags:
         style = "red" if flag.blocking else "yellow"
         console.print(f"  [{style}]Note:[/] {flag.message}")
-    colour = {"none": "green", "cannot_tell": "yellow"}.get(v.outcome, "red")
-    console.print(Panel(summary_line(v), border_style=colour, expand=False))
+    console.print(Panel(summary_line(v), border_style=verdict_colour(v), expand=False))
     if v.outcome in ("left", "right", "both"):
         sides = [Side.LEFT, Side.RIGHT] if v.outcome == "both" else [Side(v.outcome)]
         for side in sides:

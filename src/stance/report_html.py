@@ -22,7 +22,7 @@ from stance import overlay
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
 from stance.atomic import write_atomic
 from stance.pipeline import Analysis
-from stance.report import EVIDENCE_WORDS, finding_sentence, summary_line, to_dict
+from stance.report import EVIDENCE_WORDS, finding_sentence, summary_line, to_dict, verdict_colour
 from stance.report_csv import frame_table, settled_indices, trial_start_index
 from stance.segment import LEFT_UP, RIGHT_UP
 from stance.source import iter_frames
@@ -191,7 +191,7 @@ def to_html(a: Analysis) -> str:
     doc = to_dict(a)
     v = a.verdict
     e = html.escape
-    colour = {"none": "green", "cannot_tell": "yellow"}.get(v.outcome, "red")
+    colour = verdict_colour(v)
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         f"<title>stance: {e(a.path.name)}</title><style>{CSS}</style></head><body>",
