@@ -218,8 +218,9 @@ def test_resume_redoes_a_clip_changed_in_the_middle(
 
 
 def test_batch_key_depends_on_settings() -> None:
-    from stance.batch import batch_key, content_hash
+    from stance.batch import batch_key
     from stance.pipeline import Settings
+    from stance.recording import file_sha256 as content_hash
 
     content = content_hash(SAMPLE)
     assert batch_key(content, Settings(max_fps=5.0)) != batch_key(content, Settings(max_fps=6.0))

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from enum import Enum
 from multiprocessing import active_children, get_context
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -36,6 +37,7 @@ from typing import Any
 from stance import __version__
 from stance.atomic import NAME_MAX_FALLBACK, name_max, strict_json, unwritable, write_atomic
 from stance.errors import BadInputError, NoValidTestError, StanceError
+from stance.judge import Outcome
 from stance.pipeline import Settings
 from stance.recording import file_sha256
 from stance.report_csv import csv_cell
@@ -340,6 +342,20 @@ def analyze_clip(
 # --------------------------------------------------------------------------- rows
 
 
+class RowStatus(str, Enum):
+    """A summary row's status."""
+
+    OK = "ok"  # judged (a weak side or none)
+    CANNOT_TELL = "cannot_tell"  # analysed, but no judgeable test in it
+    ERROR = "error"  # could not be analysed
+
+
+def is_no_test(doc: dict[str, Any]) -> bool:
+    """True for a failure record of a clip that was read but holds no judgeable test."""
+    err = doc.get("error")
+    return err is not None and err.get("type") == NoValidTestError.__name__
+
+
 def row_from_doc(
     file: str, doc: dict[str, Any], *, result: str = "", resumed: bool = False
 ) -> dict[str, Any]:
@@ -349,13 +365,18 @@ def row_from_doc(
     err = doc.get("error")
     if err is not None:
         row["result"] = ""
-        if err.get("type") == NoValidTestError.__name__:
-            row.update(status="cannot_tell", weak_side="cannot_tell", reason=err["message"])
+        if is_no_test(doc):
+            row.update(
+                status=RowStatus.CANNOT_TELL.value,
+                weak_side=Outcome.CANNOT_TELL.value,
+                reason=err["message"],
+            )
         else:
-            row.update(status="error", error=err["message"])
+            row.update(status=RowStatus.ERROR.value, error=err["message"])
         return row
     verdict = doc["verdict"]
-    row["status"] = "cannot_tell" if verdict["outcome"] == "cannot_tell" else "ok"
+    no_test = verdict["outcome"] == Outcome.CANNOT_TELL.value
+    row["status"] = (RowStatus.CANNOT_TELL if no_test else RowStatus.OK).value
     row["weak_side"] = verdict["outcome"]
     row["reason"] = verdict.get("reason")
     for side, f in doc["findings"].items():
@@ -369,7 +390,7 @@ def row_from_doc(
 
 def _error_row(file: str, message: str) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
-    row.update(file=file, status="error", error=message, result="", resumed=False)
+    row.update(file=file, status=RowStatus.ERROR.value, error=message, result="", resumed=False)
     return row
 
 
@@ -388,7 +409,7 @@ def write_summary(
     for r in rows:
         w.writerow({k: csv_cell(v) for k, v in r.items()})
     write_atomic(shown_text(buf.getvalue()), out / "summary.csv")  # UTF-8 for every reader
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "cannot_tell", "error")}
+    counts = {s.value: sum(r["status"] == s.value for r in rows) for s in RowStatus}
     counts["resumed"] = sum(bool(r["resumed"]) for r in rows)
     doc = {
         "schema": SUMMARY_SCHEMA,
@@ -417,7 +438,7 @@ class BatchResult:
         """0 all ok or cannot tell, 2 any clip failed, 130 interrupted."""
         if self.interrupted:
             return 130
-        return 2 if any(r["status"] == "error" for r in self.rows) else 0
+        return 2 if any(r["status"] == RowStatus.ERROR.value for r in self.rows) else 0
 
 
 @dataclass
@@ -645,7 +666,7 @@ def run_batch(
             for job, doc in outcomes:
                 fill(job, doc, False)
                 done += 1
-                failures += "error" in doc and doc["error"].get("type") != "NoValidTestError"
+                failures += "error" in doc and not is_no_test(doc)
                 if progress is not None:
                     progress(done, total, failures)
         except KeyboardInterrupt:
@@ -662,6 +683,6 @@ def run_batch(
     if html or (out / INDEX_NAME).exists():
         write_index(final, out, settings=dataclasses.asdict(settings), complete=not interrupted)
     res = BatchResult(final, interrupted)
-    res.counts = {s: sum(r["status"] == s for r in final) for s in ("ok", "cannot_tell", "error")}
+    res.counts = {s.value: sum(r["status"] == s.value for r in final) for s in RowStatus}
     res.counts["resumed"] = sum(bool(r["resumed"]) for r in final)
     return res

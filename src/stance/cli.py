@@ -134,7 +134,9 @@ def analyze(
         keep.analysis(analysis, reports)
     except StanceError as err:
         raise fail(err) from None
-    if analysis.verdict.outcome == "cannot_tell":
+    from stance.judge import Outcome
+
+    if analysis.verdict.outcome is Outcome.CANNOT_TELL:
         raise typer.Exit(NoValidTestError.exit_code)
 
 

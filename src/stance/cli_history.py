@@ -201,7 +201,9 @@ class BatchKeeper:
             return
         doc = clip.doc
         if "error" in doc:
-            if doc["error"].get("type") != "NoValidTestError":
+            from stance.batch import is_no_test
+
+            if not is_no_test(doc):
                 return  # not a test: the clip could not be read
             doc = failure_doc(clip.clip, self.settings, str(doc["error"].get("message", "")))
         from stance.recording import DateSource, Recording, mp4_creation_time

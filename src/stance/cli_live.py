@@ -141,7 +141,9 @@ def live(
         keep.analysis(result.analysis, reports)
     except StanceError as err:
         raise fail(err) from None
-    if result.analysis.verdict.outcome == "cannot_tell":
+    from stance.judge import Outcome
+
+    if result.analysis.verdict.outcome is Outcome.CANNOT_TELL:
         raise typer.Exit(NoValidTestError.exit_code)
 
 

@@ -87,7 +87,28 @@ ESTIMATOR_RELIABILITY: dict[str, float] = {
 }
 
 
+class Outcome(str, Enum):
+    """What a verdict says: the weak side(s), none, or that it cannot tell."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    BOTH = "both"
+    NONE = "none"
+    CANNOT_TELL = "cannot_tell"
+
+    @property
+    def weak_sides(self) -> tuple[Side, ...]:
+        """The sides whose gluteus medius looks weak (empty for none or cannot tell)."""
+        return {
+            Outcome.LEFT: (Side.LEFT,),
+            Outcome.RIGHT: (Side.RIGHT,),
+            Outcome.BOTH: (Side.LEFT, Side.RIGHT),
+        }.get(self, ())
+
+
 class Status(str, Enum):
+    """A standing leg's finding."""
+
     NORMAL = "normal"
     POSITIVE = "positive"
     COMPENSATED = "compensated"
@@ -168,11 +189,11 @@ class Verdict:
     """The answer.
 
     Attributes:
-        outcome: "left" | "right" | "both" (the weak side(s)), "none", or "cannot_tell".
+        outcome: the weak side(s), none, or cannot tell.
         reason: plain words; for "cannot_tell" it starts with the problem.
     """
 
-    outcome: str
+    outcome: Outcome
     reason: str
     findings: dict[Side, SideFinding]
     holds: tuple[HoldAssessment, ...]
@@ -213,27 +234,27 @@ def judge(
 
     blocking = quality.first_blocking
     if blocking is not None:
-        return Verdict("cannot_tell", blocking.message, findings, holds, note)
+        return Verdict(Outcome.CANNOT_TELL, blocking.message, findings, holds, note)
     if not meas.trials:
         reason = "No single-leg stance found: no foot was lifted and held."
-        return Verdict("cannot_tell", reason, findings, holds, note)
+        return Verdict(Outcome.CANNOT_TELL, reason, findings, holds, note)
 
     weak = [s for s in Side if findings[s].status in (Status.POSITIVE, Status.COMPENSATED)]
     if len(weak) == 2:
         reason = " ".join(findings[s].reasons[0] for s in Side)
-        return Verdict("both", reason, findings, holds, note)
+        return Verdict(Outcome.BOTH, reason, findings, holds, note)
     if len(weak) == 1:
         side = weak[0]
         reason = findings[side].reasons[0]
         other = findings[side.other]
         if other.status is Status.INCONCLUSIVE:
             reason += " " + other.reasons[0]
-        return Verdict(side.value, reason, findings, holds, note)
+        return Verdict(Outcome(side.value), reason, findings, holds, note)
     if all(findings[s].status is Status.NORMAL for s in Side):
         reason = (
             "Both legs held the pelvis level without leaning: no sign of a weak gluteus medius."
         )
-        return Verdict("none", reason, findings, holds, note)
+        return Verdict(Outcome.NONE, reason, findings, holds, note)
     unclear = [findings[s] for s in Side if findings[s].status is Status.INCONCLUSIVE]
     untested = [s for s in Side if not any(m.trial.stance is s for m in meas.trials)]
     head = "Only one side was tested: " if untested else "Cannot tell: "
@@ -241,7 +262,7 @@ def judge(
     normal = [s for s in Side if findings[s].status is Status.NORMAL]
     if normal:
         reason += f" Standing on the {normal[0].caps} leg the pelvis stayed level."
-    return Verdict("cannot_tell", reason, findings, holds, note)
+    return Verdict(Outcome.CANNOT_TELL, reason, findings, holds, note)
 
 
 def _margin_confidence(margin: float, uncertainty: float) -> float:

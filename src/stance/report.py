@@ -15,10 +15,9 @@ from stance import __version__
 from stance.advice import NOT_A_DIAGNOSIS, exercises_for
 from stance.atomic import strict_json, write_atomic
 from stance.fuse import READ_FRACTION_MIN, Evidence
-from stance.judge import SideFinding, Status, Verdict
+from stance.judge import Outcome, SideFinding, Status, Verdict
 from stance.measure import TrialMetrics
 from stance.pipeline import Analysis
-from stance.track import Side
 
 SCHEMA = "stance.analysis/1.2"
 
@@ -137,7 +136,7 @@ def to_dict(a: Analysis) -> dict[str, Any]:
         ],
         "weight_left_pct": _num(a.measurements.weight_left_pct, 1),
         "verdict": {
-            "outcome": v.outcome,
+            "outcome": v.outcome.value,
             "reason": v.reason,
             "summary": summary_line(v),
             "weight_note": v.weight_asymmetry_note,
@@ -205,16 +204,16 @@ EVIDENCE_WORDS = {
 def verdict_colour(v: Verdict) -> str:
     """The colour of a verdict in every report: green (no weak side), yellow (cannot tell),
     red (a weak side)."""
-    return {"none": "green", "cannot_tell": "yellow"}.get(v.outcome, "red")
+    return {Outcome.NONE: "green", Outcome.CANNOT_TELL: "yellow"}.get(v.outcome, "red")
 
 
 def summary_line(v: Verdict) -> str:
     """The verdict in one line."""
-    if v.outcome in ("left", "right"):
-        return f"Your {v.outcome.upper()} gluteus medius looks weak."
-    if v.outcome == "both":
+    if v.outcome in (Outcome.LEFT, Outcome.RIGHT):
+        return f"Your {v.outcome.weak_sides[0].caps} gluteus medius looks weak."
+    if v.outcome is Outcome.BOTH:
         return "Both gluteus medius muscles look weak."
-    if v.outcome == "none":
+    if v.outcome is Outcome.NONE:
         return "No sign of a weak gluteus medius on either side."
     return cannot_tell_line(v.reason)
 
@@ -289,8 +288,8 @@ def render(a: Analysis, console: Any) -> None:
         style = "red" if flag.blocking else "yellow"
         console.print(f"  [{style}]Note:[/] {flag.message}")
     console.print(Panel(summary_line(v), border_style=verdict_colour(v), expand=False))
-    if v.outcome in ("left", "right", "both"):
-        sides = [Side.LEFT, Side.RIGHT] if v.outcome == "both" else [Side(v.outcome)]
+    if v.outcome.weak_sides:
+        sides = list(v.outcome.weak_sides)
         for side in sides:
             console.print(f"[bold]What to do next ({side.value} side):[/]")
             for ex in exercises_for(side):

@@ -26,7 +26,6 @@ from stance.report import EVIDENCE_WORDS, finding_sentence, summary_line, to_dic
 from stance.report_csv import frame_table, settled_indices, trial_start_index
 from stance.segment import LEFT_UP, RIGHT_UP
 from stance.source import iter_frames
-from stance.track import Side
 
 KEY_FRAME_WIDTH = 420
 """Width of the embedded key frames in pixels."""
@@ -240,8 +239,8 @@ def to_html(a: Analysis) -> str:
         parts.append(
             "<h2>Quality notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>"
         )
-    if v.outcome in ("left", "right", "both"):
-        sides = [Side.LEFT, Side.RIGHT] if v.outcome == "both" else [Side(v.outcome)]
+    if v.outcome.weak_sides:
+        sides = list(v.outcome.weak_sides)
         for side in sides:
             parts.append(f"<h2>What to do next ({side.value} side)</h2>")
             parts += [

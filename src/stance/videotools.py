@@ -19,15 +19,16 @@ from pathlib import Path
 import numpy as np
 
 from stance.atomic import atomic_path, temp_beside
-from stance.errors import BadInputError
+from stance.errors import BadInputError, StanceError
 
 _STDERR_TAIL = 1500  # characters of ffmpeg's stderr quoted in errors
 
 _Writer = Callable[[Path], None]  # writes an output file at the given path
 
 
-class FfmpegError(RuntimeError):
-    """ffmpeg exited with an error; the message ends with the tail of its stderr."""
+class FfmpegError(StanceError):
+    """ffmpeg exited with an error (writing a video failed: exit 1, as an internal error);
+    the message ends with the tail of its stderr."""
 
 
 def ffmpeg_exe() -> str:
