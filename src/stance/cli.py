@@ -49,8 +49,6 @@ models_app = typer.Typer(help="List, fetch and verify the pose models.", no_args
 app.add_typer(models_app, name="models")
 app.command()(history)
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_videos" / "sample_right_weak.mp4"
-
 
 @app.callback()
 def main(
@@ -111,7 +109,10 @@ def analyze(
     from rich.console import Console
 
     console = Console()
-    path = path if path is not None else SAMPLE
+    if path is None:
+        from stance.resources import sample_clip
+
+        path = sample_clip()
     reports = ReportPaths(json=json_path, csv=csv_path, html=html_path, annotated=annotated_path)
     try:
         settings = make_settings(

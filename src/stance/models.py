@@ -33,11 +33,10 @@ from typing import Any
 
 from stance.atomic import atomic_path
 from stance.errors import ModelError
+from stance.resources import checkout_models, manifest_file
 
 log = logging.getLogger(__name__)
 
-_REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
-_PACKAGE_MANIFEST = Path(__file__).resolve().parent / "model_manifest.json"
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 TASK_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 
@@ -75,8 +74,7 @@ class ModelStatus:
 
 def manifest_path() -> Path:
     """The manifest: the repository's ``models/manifest.json``, else the packaged copy."""
-    repo = _REPO_MODELS / "manifest.json"
-    return repo if repo.is_file() else _PACKAGE_MANIFEST
+    return manifest_file()
 
 
 def load_manifest(path: Path | None = None) -> tuple[str, dict[str, ModelSpec]]:
@@ -103,14 +101,19 @@ def load_manifest(path: Path | None = None) -> tuple[str, dict[str, ModelSpec]]:
 
 
 def cache_dir() -> Path:
-    """Where models are kept: ``$STANCE_MODEL_DIR``, else ``models/cache`` of the checkout,
-    else ``~/.cache/stance/models``."""
+    """Where models are kept: ``$STANCE_MODEL_DIR``, else ``models/cache`` of a (writable)
+    checkout, else the user's cache folder (``~/.cache/stance/models`` on Linux,
+    ``~/Library/Caches/stance/models`` on macOS, ``%LOCALAPPDATA%\\stance\\Cache\\models``
+    on Windows)."""
     env = os.environ.get("STANCE_MODEL_DIR")
     if env:
         return Path(env).expanduser()
-    if _REPO_MODELS.is_dir() and os.access(_REPO_MODELS, os.W_OK):
-        return _REPO_MODELS / "cache"
-    return Path.home() / ".cache" / "stance" / "models"
+    repo = checkout_models()
+    if repo is not None and os.access(repo, os.W_OK):
+        return repo / "cache"
+    from platformdirs import user_cache_path
+
+    return user_cache_path("stance", appauthor=False) / "models"
 
 
 def _lock_path(directory: Path) -> Path:
