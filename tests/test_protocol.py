@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE, footage
-from stance.protocol import Observation, Protocol, ProtocolConfig, Status, Step, observe
+from stance.protocol import Observation, Prompt, Protocol, ProtocolConfig, Step, observe
 from stance.track import LM, PoseTrack, Side
 from synthetic import make_test_track
 
 WINDOW = 12
 
 
-def stream(track: PoseTrack, config: ProtocolConfig) -> tuple[Protocol, list[Status]]:
+def stream(track: PoseTrack, config: ProtocolConfig) -> tuple[Protocol, list[Prompt]]:
     """Feed ``track`` frame by frame (a sliding window, as live mode does)."""
     p = Protocol(config)
     out = []
@@ -24,7 +24,7 @@ def stream(track: PoseTrack, config: ProtocolConfig) -> tuple[Protocol, list[Sta
     return p, out
 
 
-def at(track: PoseTrack, statuses: list[Status], t_s: float) -> Status:
+def at(track: PoseTrack, statuses: list[Prompt], t_s: float) -> Prompt:
     return statuses[int(np.searchsorted(track.t_s, t_s))]
 
 
@@ -122,7 +122,7 @@ def test_knee_to_chest_lift_is_still_a_lift_but_the_prompt_asks_for_a_low_one() 
     assert "not knee to chest" in status.detail
 
 
-def _protocol_on(track: PoseTrack, hold_s: float) -> tuple[Protocol, list[Status]]:
+def _protocol_on(track: PoseTrack, hold_s: float) -> tuple[Protocol, list[Prompt]]:
     return stream(track, ProtocolConfig(hold_s=hold_s))
 
 

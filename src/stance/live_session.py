@@ -28,7 +28,7 @@ from stance.numeric import finite_median, finite_median_rows
 from stance.pelvis import line_tilt_deg
 from stance.pipeline import Judged, Settings, judge_track, pelvis_estimator, pelvis_observer
 from stance.pose import PoseEstimator, TrackBuilder
-from stance.protocol import Protocol, ProtocolConfig, Status, Step, observe
+from stance.protocol import Prompt, Protocol, ProtocolConfig, Step, observe
 from stance.track import LM, PoseTrack, Side
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class LiveState:
     t_s: float
     captured: float
     xy: np.ndarray | None
-    status: Status
+    status: Prompt
     readout: Readout
 
 
@@ -151,7 +151,7 @@ class LiveSession:
     def _hip_tilt(track: PoseTrack) -> np.ndarray:
         return line_tilt_deg(track.point(LM.LEFT_HIP), track.point(LM.RIGHT_HIP))
 
-    def _readout(self, window: PoseTrack, status: Status, tilt: float) -> Readout:
+    def _readout(self, window: PoseTrack, status: Prompt, tilt: float) -> Readout:
         holding = status.step in (Step.HOLD, Step.DOWN)
         span = self.protocol.hold_baseline if holding else self.protocol.last_quiet
         if span is not None and span != self._baseline_span:

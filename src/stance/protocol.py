@@ -99,9 +99,9 @@ def observe(window: PoseTrack) -> Observation:
     return Observation(
         t_s=float(window.t_s[-1]),
         n_people=int(window.n_people[-1]),
-        person=bool(checks["person"][-1]),
-        frontal=bool(checks["frontal"][-1]),
-        feet=bool(checks["feet"][-1]),
+        person=bool(checks.person[-1]),
+        frontal=bool(checks.frontal[-1]),
+        feet=bool(checks.feet[-1]),
         lift=float(lift[-1]),
         motion=motion,
     )
@@ -137,7 +137,7 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class Status:
+class Prompt:
     """What to show: the step, the main prompt, a second line, the countdown (s) and the
     share of the hold done while holding."""
 
@@ -217,20 +217,20 @@ class Protocol:
         return all(self.done_count(s) >= self.config.reps for s in Side)
 
     # -- the machine -------------------------------------------------------------------------
-    def update(self, obs: Observation) -> Status:
+    def update(self, obs: Observation) -> Prompt:
         """Advance with one observation and return what to show."""
         c = self.config
         if self.step is Step.DONE:
-            return Status(Step.DONE, "Test complete", "Press q to see the result")
+            return Prompt(Step.DONE, "Test complete", "Press q to see the result")
         if self.step is Step.FRAMING:
             if not obs.framed:
                 self._since = None
-                return Status(Step.FRAMING, _framing_prompt(obs), self.note)
+                return Prompt(Step.FRAMING, _framing_prompt(obs), self.note)
         elif not (obs.person and obs.feet):  # lost during the test: wait lost_s, then re-frame
             self._lost_from = obs.t_s if self._lost_from is None else self._lost_from
             if obs.t_s - self._lost_from >= c.lost_s:
                 self._interrupt(obs.t_s)
-                return Status(Step.FRAMING, _framing_prompt(obs), self.note)
+                return Prompt(Step.FRAMING, _framing_prompt(obs), self.note)
         else:
             self._lost_from = None
 
@@ -239,7 +239,7 @@ class Protocol:
             if obs.t_s - self._since >= c.framing_s:
                 self._enter_baseline()
             else:
-                return Status(Step.FRAMING, "Hold that position", self.note)
+                return Prompt(Step.FRAMING, "Hold that position", self.note)
 
         up = self._foot_up(obs)
         if self.step in (Step.BASELINE, Step.LIFT):
@@ -265,7 +265,7 @@ class Protocol:
         self._quiet_from = None
         self._up_from = None
 
-    def _before_lift(self, obs: Observation, up: Feet) -> Status:
+    def _before_lift(self, obs: Observation, up: Feet) -> Prompt:
         c = self.config
         wanted = self.wanted()
         quiet = up is None and math.isfinite(obs.motion) and obs.motion < c.still_motion
@@ -294,14 +294,14 @@ class Protocol:
                 q is not None and q[1] - q[0] >= c.min_baseline_s and obs.t_s - q[1] <= 1.0
             )
             if wanted is not None and up is not wanted:
-                return Status(
+                return Prompt(
                     self.step,
                     f"That is your {up.caps} foot: lift your {wanted.caps} foot",
                     self.note,
                     side=wanted,
                 )
             if not settled:
-                return Status(self.step, "Put your foot down and stand still first", self.note)
+                return Prompt(self.step, "Put your foot down and stand still first", self.note)
             self._up_from = obs.t_s if self._up_from is None else self._up_from
             if obs.t_s - self._up_from >= c.lift_confirm_s:
                 self.hold_baseline = self.last_quiet
@@ -310,19 +310,19 @@ class Protocol:
                 self._since = self._up_from
                 self._down_from = None
                 return self._hold(obs, up)
-            return Status(self.step, f"{up.caps} foot up: hold it there", self.note, side=up)
+            return Prompt(self.step, f"{up.caps} foot up: hold it there", self.note, side=up)
         if self.step is Step.BASELINE:
             crowd = "Only one person in view please" if obs.n_people > 1 else self.note
-            return Status(Step.BASELINE, "Stand still on both feet", crowd)
+            return Prompt(Step.BASELINE, "Stand still on both feet", crowd)
         if wanted is None:
             prompt = "Lift either foot just off the floor and hold"
         elif self._early is not None:
             prompt = f"Lift your {wanted.caps} foot again to retry (n: go on)"
         else:
             prompt = f"Now the other foot: lift your {wanted.caps} foot and hold"
-        return Status(Step.LIFT, prompt, "Knee bent, thigh low (not knee to chest)", side=wanted)
+        return Prompt(Step.LIFT, prompt, "Knee bent, thigh low (not knee to chest)", side=wanted)
 
-    def _hold(self, obs: Observation, up: Feet) -> Status:
+    def _hold(self, obs: Observation, up: Feet) -> Prompt:
         c = self.config
         assert self._side is not None and self._since is not None
         side, start = self._side, self._since
@@ -339,14 +339,14 @@ class Protocol:
                 self._early = side
                 self._enter_baseline()
                 self.step = Step.LIFT
-                return Status(Step.LIFT, f"Foot down early: {self.note}", "", side=side)
+                return Prompt(Step.LIFT, f"Foot down early: {self.note}", "", side=side)
         elif up is side:
             self._down_from = None
         if elapsed >= c.hold_s:
             self.step = Step.DOWN
             return self._down(obs, up)
         detail = "Only one person in view please" if obs.n_people > 1 else "Keep it up"
-        return Status(
+        return Prompt(
             Step.HOLD,
             f"Hold: {c.hold_s - elapsed:.0f} s",
             detail,
@@ -355,7 +355,7 @@ class Protocol:
             progress=elapsed / c.hold_s,
         )
 
-    def _down(self, obs: Observation, up: Feet) -> Status:
+    def _down(self, obs: Observation, up: Feet) -> Prompt:
         assert self._side is not None and self._since is not None
         side = self._side
         if up is None:
@@ -365,10 +365,10 @@ class Protocol:
                 self.note = ""
                 if self._all_done():
                     self.step = Step.DONE
-                    return Status(Step.DONE, "Test complete", "Press q to see the result")
+                    return Prompt(Step.DONE, "Test complete", "Press q to see the result")
                 self._enter_baseline()
                 nxt = self.wanted()
-                return Status(
+                return Prompt(
                     Step.BASELINE,
                     "Stand still on both feet",
                     "" if nxt is None else f"next: your {nxt.caps} foot",
@@ -376,7 +376,7 @@ class Protocol:
                 )
         else:
             self._down_from = None
-        return Status(Step.DOWN, f"Well done: put your {side.caps} foot down", side=side)
+        return Prompt(Step.DOWN, f"Well done: put your {side.caps} foot down", side=side)
 
     def _finish(self, start: float, end: float, *, completed: bool) -> None:
         assert self._side is not None

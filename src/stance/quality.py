@@ -133,6 +133,16 @@ def _seen(track: PoseTrack, idx: list[int], min_visibility: float) -> np.ndarray
     return np.asarray(finite & (track.visibility[:, idx] >= min_visibility))
 
 
+@dataclass(frozen=True)
+class FrameChecks:
+    """Per-frame checks of a track, each (T,) bool (see the module docstring)."""
+
+    person: np.ndarray
+    frontal: np.ndarray
+    feet: np.ndarray
+    jump: np.ndarray
+
+
 def frame_checks(
     track: PoseTrack,
     *,
@@ -140,7 +150,7 @@ def frame_checks(
     frontal_ratio: float = 0.6,
     jump_torso: float = 0.5,
     jump_scale: float = 1.5,
-) -> dict[str, np.ndarray]:
+) -> FrameChecks:
     """Per-frame (T,) boolean checks: person, frontal, feet, jump (see the module docstring)."""
     T = len(track)
     torso_idx = [LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP]
@@ -178,7 +188,7 @@ def frame_checks(
             ratio = np.fmax(torso[1:], torso[:-1]) / ref
             jump[1:] = (step > jump_torso * ref) | (ratio > jump_scale)
         jump[1:] &= person[1:] & person[:-1]
-    return {"person": person, "frontal": frontal, "feet": feet, "jump": jump}
+    return FrameChecks(person=person, frontal=frontal, feet=feet, jump=jump)
 
 
 def assess_quality(
@@ -202,13 +212,13 @@ def assess_quality(
     """
     T = len(track)
     checks = frame_checks(track, min_visibility=min_visibility)
-    person = checks["person"]
+    person = checks.person
     person_fraction = float(person.mean()) if T else 0.0
     multi = float(np.mean(track.n_people > 1)) if T else 0.0
 
     def share(name: str, where: np.ndarray) -> float:
         base = person & where
-        return float(checks[name][base].mean()) if base.any() else 0.0
+        return float(getattr(checks, name)[base].mean()) if base.any() else 0.0
 
     everywhere = np.ones(T, dtype=bool)
     in_trials = np.zeros(T, dtype=bool)
@@ -252,7 +262,7 @@ def assess_quality(
             "Keep the whole body, feet included, in the picture for the whole test.",
             blocking=True,
         )
-    jump_frames = np.flatnonzero(checks["jump"])
+    jump_frames = np.flatnonzero(checks.jump)
     cuts_in_trial = [i for i in jump_frames if in_trials[i]]
     if cuts_in_trial:
         add(
