@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import os
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -19,11 +20,18 @@ from stance.models import ModelSpec
 
 
 def _fake_task_bytes() -> bytes:
+    """A zip with the right member names and garbage inside."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for name in models.TASK_MEMBERS:
             z.writestr(name, b"not really a model " + name.encode())
     return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def real_task() -> bytes:
+    """The bytes of a real PoseLandmarker bundle (the provisioned default model)."""
+    return models.ensure_model().read_bytes()
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -69,8 +77,8 @@ def _official(url: str, sha: str | None) -> ModelSpec:
     )
 
 
-def test_download_verifies_checksum_and_pins(server: str, tmp_path: Path) -> None:
-    body = _fake_task_bytes()
+def test_download_verifies_checksum_and_pins(server: str, tmp_path: Path, real_task: bytes) -> None:
+    body = real_task
     _Handler.routes = {"/m.task": body}
     sha = hashlib.sha256(body).hexdigest()
     path = models.fetch(_official(server + "/m.task", sha), directory=tmp_path)
@@ -161,3 +169,66 @@ def test_default_model_is_provisioned_and_verified() -> None:
     _, specs = models.load_manifest()
     spec = next(s for s in specs.values() if s.filename == path.name)
     assert models.status(spec).verified
+
+
+# --------------------------------------------------------------------------- cache errors
+
+
+def test_cache_that_is_a_file_or_under_a_file(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    spec = _official("http://127.0.0.1:9/m.task", None)  # never reached
+    for directory, words in ((afile, "is a file"), (afile / "sub", "cannot be created")):
+        assert words in str(models.cache_problem(directory))
+        for call in (
+            lambda d=directory: models.check_cache(d),
+            lambda d=directory: models.ensure_model(directory=d),
+            lambda d=directory: models.fetch(spec, directory=d),
+        ):
+            with pytest.raises(ModelError, match=words):
+                call()
+    assert afile.read_text() == "x"
+
+
+def test_cache_that_is_a_broken_link(tmp_path: Path) -> None:
+    link = tmp_path / "cache"
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(ModelError, match="broken link"):
+        models.ensure_model(directory=link)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_empty_cache(tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(ModelError, match="not writable"):
+            models.ensure_model(directory=ro)
+    finally:
+        ro.chmod(0o755)
+
+
+def test_what_is_in_the_way_inside_the_cache(server: str, tmp_path: Path, real_task: bytes) -> None:
+    _Handler.routes = {"/m.task": real_task}
+    spec = _official(server + "/m.task", None)
+    (tmp_path / spec.filename).mkdir()  # a directory where the model goes
+    with pytest.raises(ModelError, match="in the way"):
+        models.fetch(spec, directory=tmp_path)
+    (tmp_path / spec.filename).rmdir()
+    (tmp_path / "lock.json").mkdir()  # the pin cannot be written: nothing is kept
+    with pytest.raises(ModelError, match=r"Cannot write .*lock\.json"):
+        models.fetch(spec, directory=tmp_path)
+    assert not (tmp_path / spec.filename).exists()
+
+
+def test_malformed_lock_pins_nothing(server: str, tmp_path: Path, real_task: bytes) -> None:
+    _Handler.routes = {"/m.task": real_task}
+    spec = _official(server + "/m.task", None)
+    for text in ("[1, 2]", "{not json", "\xff\xfe"):
+        (tmp_path / "lock.json").write_bytes(text.encode("latin-1"))
+        (tmp_path / spec.filename).write_bytes(real_task)
+        assert models.status(spec, tmp_path).detail == "present but has no checksum pin"
+    (tmp_path / spec.filename).unlink()
+    assert models.fetch(spec, directory=tmp_path).read_bytes() == real_task
+    assert models.status(spec, tmp_path).verified

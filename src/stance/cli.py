@@ -141,17 +141,18 @@ def models_list() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from stance.models import cache_dir, load_manifest, status
+    from stance.models import check_cache, load_manifest, status
 
     try:
         default, specs = load_manifest()
+        directory = check_cache()
     except StanceError as err:
         raise fail(err) from None
-    table = Table(title=f"Pose models (cache: {cache_dir()})", title_justify="left")
+    table = Table(title=f"Pose models (cache: {directory})", title_justify="left")
     for col in ("name", "kind", "state", "description"):
         table.add_column(col)
     for spec in specs.values():
-        st = status(spec)
+        st = status(spec, directory)
         state = ("[green]" if st.verified else "[yellow]") + st.detail + "[/]"
         name = spec.name + (" (default)" if spec.name == default else "")
         table.add_row(name, spec.kind, state, spec.description)
@@ -193,7 +194,7 @@ def models_verify(
     """Check cached models against their checksums (or that a .task file is loadable)."""
     from rich.console import Console
 
-    from stance.models import check_task_file, load_manifest, sha256_file, status
+    from stance.models import check_cache, check_task_file, load_manifest, sha256_file, status
 
     console = Console()
     try:
@@ -202,12 +203,13 @@ def models_verify(
             console.print(f"{path}: a PoseLandmarker bundle, sha256 {sha256_file(path)}")
             return
         _, specs = load_manifest()
+        directory = check_cache()
     except StanceError as err:
         raise fail(err) from None
     bad = 0
     present = 0
     for spec in specs.values():
-        st = status(spec)
+        st = status(spec, directory)
         if not st.present:
             continue
         present += 1

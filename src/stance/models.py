@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -118,18 +119,85 @@ def _lock_path(directory: Path) -> Path:
 
 
 def _read_lock(directory: Path) -> dict[str, str]:
+    """The checksum pins; an unreadable or malformed ``lock.json`` pins nothing."""
     try:
         data = json.loads(_lock_path(directory).read_text())
-        return {str(k): str(v) for k, v in data.items()}
-    except (OSError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def _pin(directory: Path, filename: str, sha256: str) -> None:
     lock = _read_lock(directory)
     lock[filename] = sha256
-    with atomic_path(_lock_path(directory)) as tmp:
-        tmp.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    _write(_lock_path(directory), (json.dumps(lock, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically; an OS error becomes a ModelError."""
+    try:
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
+    except OSError as err:
+        raise ModelError(f"Cannot write {target} ({err.strerror or err}): {_CACHE_HINT}") from err
+
+
+_CACHE_HINT = "set STANCE_MODEL_DIR to a writable directory, or pass --model PATH to a .task file."
+
+
+def cache_problem(directory: Path) -> str | None:
+    """Why the model cache ``directory`` cannot be read, as words that follow its path
+    ("is a file, not a directory"); None when it can be read, or when it does not exist
+    yet and nothing stops it from being created."""
+    if directory.is_symlink() and not directory.exists():
+        return "is a broken link"
+    if directory.exists():
+        if not directory.is_dir():
+            return "is a file, not a directory"
+        if not os.access(directory, os.R_OK | os.X_OK):
+            return "cannot be read (permission denied)"
+        return None
+    for parent in directory.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"cannot be created: {parent} is a file"
+            break
+    return None
+
+
+def check_cache(directory: Path | None = None) -> Path:
+    """The cache directory, if it can be read (it need not exist yet).
+
+    Raises:
+        ModelError: it is a file, lies under a file, is a broken link or cannot be read.
+    """
+    directory = directory or cache_dir()
+    problem = cache_problem(directory)
+    if problem is not None:
+        raise ModelError(f"The model cache {directory} {problem}: {_CACHE_HINT}")
+    return directory
+
+
+def prepare_cache(directory: Path | None = None) -> Path:
+    """The cache directory, created if needed, once a file could be written in it.
+
+    Raises:
+        ModelError: as `check_cache`, or it cannot be created or written (read-only,
+            permission denied, disk full).
+    """
+    directory = check_cache(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ModelError(
+            f"The model cache {directory} is not writable ({err.strerror or err}): {_CACHE_HINT}"
+        ) from err
+    return directory
 
 
 # --------------------------------------------------------------------------- helpers
@@ -184,8 +252,7 @@ def download(
             f"Checksum mismatch for {url}: expected SHA-256 {sha256}, got {digest}. "
             "Nothing was saved; the file may be corrupt or replaced upstream."
         )
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
+    _write(target, data)
     return digest
 
 
@@ -298,8 +365,7 @@ def _build(spec: ModelSpec, target: Path, *, index_url: str, progress: ProgressF
     if digest != expected:
         raise ModelError(f"Checksum mismatch for {url}: expected {expected}, got {digest}.")
     bundle = build_task_bundle(wheel, spec)
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(bundle)
+    _write(target, bundle)
     return hashlib.sha256(bundle).hexdigest()
 
 
@@ -351,12 +417,23 @@ def fetch(
     force: bool = False,
     progress: ProgressFn | None = None,
 ) -> Path:
-    """Download (official) or build (built) one model into the cache and pin its checksum."""
-    directory = directory or cache_dir()
+    """Download (official) or build (built) one model into the cache and pin its checksum.
+
+    Raises:
+        ModelError: the cache cannot be used (`prepare_cache`) or something in its way, the
+            download or build failed, or the result is not a PoseLandmarker bundle.
+    """
+    directory = check_cache(directory)
     current = status(spec, directory)
     if current.verified and not force:
         return current.path
+    prepare_cache(directory)
     target = directory / spec.filename
+    if target.is_dir() or (target.exists() and not target.is_file()):
+        raise ModelError(
+            f"Cannot save the model: {target} is in the way (not a regular file); "
+            "remove it, or set STANCE_MODEL_DIR to another directory."
+        )
     if spec.kind == "official":
         if not spec.url:
             raise ModelError(f"Manifest entry {spec.name} has no URL.")
@@ -371,7 +448,11 @@ def fetch(
     except ModelError:
         target.unlink(missing_ok=True)
         raise
-    _pin(directory, spec.filename, digest)
+    try:
+        _pin(directory, spec.filename, digest)
+    except ModelError:
+        target.unlink(missing_ok=True)  # an unpinned copy would never verify
+        raise
     log.info("model %s ready at %s", spec.name, target)
     return target
 
@@ -387,13 +468,18 @@ def ensure_model(
     ``model`` may be a path to any PoseLandmarker ``.task`` file, a manifest name, or None
     for the default: the first verified model in the cache, else the official model
     (downloaded), else the offline build.
+
+    Raises:
+        ModelError: the path is not a usable bundle, the name is unknown, the cache cannot
+            be used (a file, under a file, not writable: one message saying so), or no model
+            could be downloaded or built.
     """
     if model is not None and (Path(str(model)).suffix == ".task" or os.sep in str(model)):
         path = Path(model).expanduser()
         check_task_file(path)
         return path
     default, specs = load_manifest()
-    directory = directory or cache_dir()
+    directory = check_cache(directory)
     if model is not None:
         if str(model) not in specs:
             raise ModelError(
@@ -404,6 +490,7 @@ def ensure_model(
     for spec in order:
         if status(spec, directory).verified:
             return directory / spec.filename
+    prepare_cache(directory)  # one clear message, before any download
     errors = []
     for spec in (specs[default], *[s for s in specs.values() if s.kind == "built"]):
         try:
