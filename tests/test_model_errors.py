@@ -1,16 +1,19 @@
 """Model problems as a user meets them on the command line: exit 4, one line that says what
-to do, never a traceback (an unusable model cache)."""
+to do, never a traceback (an unusable cache, a bundle that is not one, a directory)."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import SAMPLE
+from stance import models
 
 
 def stance(*args: str | Path, model_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -36,7 +39,29 @@ def assert_model_error(res: subprocess.CompletedProcess[str], *words: str) -> No
         assert w in text, res.stderr
     assert any(hint in text for hint in ("STANCE_MODEL_DIR", "--model", "stance models")), text
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert lines and lines[0].startswith("Error: ") and len(lines) <= 3, res.stderr
+    ours = [i for i, ln in enumerate(lines) if ln.startswith("Error: ")]
+    assert len(ours) == 1 and len(lines) - ours[0] <= 3, res.stderr
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """garbage.task (right member names, garbage inside), swapped.task (the real models
+    under each other's name: parses and loads, fails on the first frame), adir/."""
+    d = tmp_path_factory.mktemp("bundles")
+    with zipfile.ZipFile(io.BytesIO(models.ensure_model().read_bytes())) as z:
+        det, lmk = (z.read(n) for n in models.TASK_MEMBERS)
+    out = {}
+    for name, members in (
+        ("garbage", {n: b"not really a model " + n.encode() for n in models.TASK_MEMBERS}),
+        ("swapped", {"pose_detector.tflite": lmk, "pose_landmarks_detector.tflite": det}),
+    ):
+        out[name] = d / f"{name}.task"
+        with zipfile.ZipFile(out[name], "w") as z:
+            for member, data in members.items():
+                z.writestr(member, data)
+    out["adir"] = d / "adir"
+    out["adir"].mkdir()
+    return out
 
 
 @pytest.fixture()
@@ -76,3 +101,24 @@ def test_cache_is_a_read_only_empty_directory(tmp_path: Path) -> None:
         assert_model_error(stance("analyze", SAMPLE, "-q", model_dir=ro), "not writable")
     finally:
         ro.chmod(0o755)
+
+
+def test_garbage_bundle_with_the_right_member_names(bundles: dict[str, Path]) -> None:
+    words = ("garbage.task", "pose_detector.tflite is not a TFLite model")
+    assert_model_error(stance("models", "verify", bundles["garbage"]), *words)
+    assert_model_error(stance("analyze", SAMPLE, "-q", "--model", bundles["garbage"]), *words)
+
+
+def test_bundle_mediapipe_cannot_run(bundles: dict[str, Path]) -> None:
+    """Loads, fails on the first frame: verify runs it once; analyze stops with exit 4."""
+    res = stance("models", "verify", bundles["swapped"])
+    assert_model_error(res, "MediaPipe cannot use", "swapped.task")
+    res = stance("analyze", SAMPLE, "-q", "--model", bundles["swapped"])
+    assert_model_error(res, "failed running the pose model", "swapped.task")
+
+
+def test_model_option_names_a_directory(bundles: dict[str, Path]) -> None:
+    for args in (("models", "verify"), ("analyze", SAMPLE, "-q", "--model")):
+        res = stance(*args, bundles["adir"])
+        assert_model_error(res, "adir is a directory")
+        assert "does not exist" not in res.stderr

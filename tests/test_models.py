@@ -171,6 +171,129 @@ def test_default_model_is_provisioned_and_verified() -> None:
     assert models.status(spec).verified
 
 
+# --------------------------------------------------------------------------- bundle check
+
+
+def _tflite(*, version: int = 3, subgraphs: int = 1, identifier: bool = True) -> bytes:
+    """A minimal TFLite model flatbuffer written with the flatbuffers library and the TFLite
+    schema bundled with mediapipe (independent of stance's reader)."""
+    import flatbuffers
+    from mediapipe.tasks.metadata import schema_py_generated as tfl
+
+    b = flatbuffers.Builder(0)
+    subs = []
+    for _ in range(subgraphs):
+        tfl.SubGraphStart(b)
+        subs.append(tfl.SubGraphEnd(b))
+    tfl.ModelStartSubgraphsVector(b, len(subs))
+    for sub in reversed(subs):
+        b.PrependUOffsetTRelative(sub)
+    sub_vec = b.EndVector()
+    data = b.CreateByteVector(bytes(range(64)))
+    tfl.BufferStart(b)
+    tfl.BufferAddData(b, data)
+    buf = tfl.BufferEnd(b)
+    tfl.ModelStartBuffersVector(b, 1)
+    b.PrependUOffsetTRelative(buf)
+    buf_vec = b.EndVector()
+    tfl.ModelStart(b)
+    tfl.ModelAddVersion(b, version)
+    tfl.ModelAddSubgraphs(b, sub_vec)
+    tfl.ModelAddBuffers(b, buf_vec)
+    b.Finish(tfl.ModelEnd(b), file_identifier=b"TFL3" if identifier else None)
+    return bytes(b.Output())
+
+
+def _bundle(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_tflite_reader_accepts_models_and_names_what_is_wrong(real_task: bytes) -> None:
+    assert models.tflite_problem(_tflite()) is None
+    assert "schema version 2" in str(models.tflite_problem(_tflite(version=2)))
+    assert "no subgraphs" in str(models.tflite_problem(_tflite(subgraphs=0)))
+    assert "identifier" in str(models.tflite_problem(_tflite(identifier=False)))
+    assert "identifier" in str(models.tflite_problem(b"not really a model at all"))
+    assert "too short" in str(models.tflite_problem(b"\x1c\x00"))
+    with zipfile.ZipFile(io.BytesIO(real_task)) as z:
+        for name in models.TASK_MEMBERS:
+            model = z.read(name)
+            assert models.tflite_problem(model) is None
+            # The header alone, zeros after it, and every truncation (the weights sit at
+            # the end) are refused.
+            assert models.tflite_problem(model[:8] + bytes(200)) is not None
+            for keep in (0.5, 0.9, 0.999):
+                assert models.tflite_problem(model[: int(len(model) * keep)]) is not None, keep
+
+
+def test_garbage_with_the_right_member_names_is_not_a_bundle(tmp_path: Path) -> None:
+    bad = _bundle(
+        tmp_path / "bad.task", {n: b"not really a model " + n.encode() for n in models.TASK_MEMBERS}
+    )
+    with pytest.raises(ModelError, match=r"pose_detector\.tflite is not a TFLite model"):
+        models.check_task_file(bad)
+    with pytest.raises(ModelError, match="not a TFLite model"):
+        models.ensure_model(bad)
+
+
+def test_bundle_that_parses_but_mediapipe_cannot_use(tmp_path: Path, real_task: bytes) -> None:
+    """Sound flatbuffers MediaPipe will not run: a minimal model, and the two real models
+    swapped (it loads, then fails on the first frame). Only the load check catches them."""
+    minimal = _bundle(tmp_path / "minimal.task", {n: _tflite() for n in models.TASK_MEMBERS})
+    models.check_task_file(minimal)  # the structure is fine
+    with pytest.raises(ModelError, match="MediaPipe cannot use"):
+        models.check_task_file(minimal, load=True)
+    with zipfile.ZipFile(io.BytesIO(real_task)) as z:
+        det, lmk = (z.read(n) for n in models.TASK_MEMBERS)
+    swapped = _bundle(
+        tmp_path / "swapped.task",
+        {"pose_detector.tflite": lmk, "pose_landmarks_detector.tflite": det},
+    )
+    models.check_task_file(swapped)
+    with pytest.raises(ModelError, match="MediaPipe cannot use"):
+        models.check_task_file(swapped, load=True)
+    good = tmp_path / "good.task"
+    good.write_bytes(real_task)
+    models.check_task_file(good, load=True)
+
+
+def test_pose_estimator_turns_mediapipe_failures_into_model_errors(
+    tmp_path: Path, real_task: bytes
+) -> None:
+    import numpy as np
+
+    from stance.pose import PoseEstimator
+
+    minimal = _bundle(tmp_path / "minimal.task", {n: _tflite() for n in models.TASK_MEMBERS})
+    with pytest.raises(ModelError, match=r"cannot load the pose model .*minimal\.task"):
+        PoseEstimator(minimal)
+    with zipfile.ZipFile(io.BytesIO(real_task)) as z:
+        det, lmk = (z.read(n) for n in models.TASK_MEMBERS)
+    swapped = _bundle(
+        tmp_path / "swapped.task",
+        {"pose_detector.tflite": lmk, "pose_landmarks_detector.tflite": det},
+    )
+    with (
+        pytest.raises(ModelError, match=r"failed running the pose model .*swapped\.task"),
+        PoseEstimator(swapped) as est,
+    ):
+        est.detect(np.zeros((256, 256, 3), np.uint8), 0.0)
+
+
+def test_a_directory_is_not_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "models_here").mkdir()
+    with pytest.raises(ModelError, match="is a directory"):
+        models.check_task_file(tmp_path / "models_here")
+    with pytest.raises(ModelError, match="is a directory"):
+        models.ensure_model(tmp_path / "models_here")
+    monkeypatch.chdir(tmp_path)  # a bare name that is a directory here is a path, too
+    with pytest.raises(ModelError, match="is a directory"):
+        models.ensure_model("models_here")
+
+
 # --------------------------------------------------------------------------- cache errors
 
 

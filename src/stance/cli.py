@@ -191,7 +191,8 @@ def models_verify(
         Path | None, typer.Argument(help="A .task file to check (default: every cached model).")
     ] = None,
 ) -> None:
-    """Check cached models against their checksums (or that a .task file is loadable)."""
+    """Check cached models against their checksums and that MediaPipe loads them (or that a
+    .task file is a PoseLandmarker bundle MediaPipe loads)."""
     from rich.console import Console
 
     from stance.models import check_cache, check_task_file, load_manifest, sha256_file, status
@@ -199,7 +200,7 @@ def models_verify(
     console = Console()
     try:
         if path is not None:
-            check_task_file(path)
+            check_task_file(path, load=True)
             console.print(f"{path}: a PoseLandmarker bundle, sha256 {sha256_file(path)}")
             return
         _, specs = load_manifest()
@@ -209,7 +210,7 @@ def models_verify(
     bad = 0
     present = 0
     for spec in specs.values():
-        st = status(spec, directory)
+        st = status(spec, directory, load=True)
         if not st.present:
             continue
         present += 1
