@@ -55,6 +55,11 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
     """Single-leg stance analyzer."""
+    from stance.native import block_usage_upload
+
+    # MediaPipe's usage report never leaves the machine (stance.native); set before any
+    # thread starts, inherited by batch workers.
+    block_usage_upload()
     # Our own one-line errors say what is wrong; silence OpenCV's and FFmpeg's native chatter
     # (set before cv2 is imported, inherited by batch workers).
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")

@@ -35,6 +35,7 @@ from typing import Any
 
 from stance.atomic import atomic_path
 from stance.errors import ModelError
+from stance.native import url_opener
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def _fetch(url: str, *, timeout_s: float, progress: ProgressFn | None = None) ->
     """GET a URL into memory (models are tens of MB). Raises ModelError."""
     req = urllib.request.Request(url, headers={"User-Agent": "stance-model-fetch/1"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        with url_opener().open(req, timeout=timeout_s) as resp:
             total = resp.headers.get("Content-Length")
             total_n = int(total) if total and total.isdigit() else None
             buf = io.BytesIO()
@@ -276,7 +277,7 @@ def find_wheel_url(
         },
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        with url_opener().open(req, timeout=timeout_s) as resp:
             body = resp.read().decode("utf-8", "replace")
     except (urllib.error.URLError, OSError, TimeoutError) as err:
         raise ModelError(f"Cannot read the package index page {page_url} ({err}).") from err

@@ -166,6 +166,9 @@ class PoseEstimator:
         min_tracking_confidence: float = 0.5,
         threads: int | None = None,
     ) -> None:
+        from stance.native import block_usage_upload
+
+        block_usage_upload()  # MediaPipe's usage report never leaves the machine
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         with _quiet_stderr():
