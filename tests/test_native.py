@@ -1,19 +1,31 @@
 """What MediaPipe's native library would do on its own, checked on real runs: no usage report
-leaves the machine (strace watches every socket)."""
+leaves the machine (strace watches every socket), no native log line reaches the terminal."""
 
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, SAMPLE
 from stance import native
+
+NATIVE_LINE = re.compile(
+    r"^(?:[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\]"  # absl/glog
+    r"|(?:INFO|WARNING|ERROR): )",  # TF Lite
+    re.M,
+)
+FIRST_LINE = "sample_right_weak.mp4  480x854, 16.0 s"
+
 
 # --------------------------------------------------------------------------- the proxy block
 
@@ -125,7 +137,7 @@ lm.close()
 
 def _clean_env() -> dict[str, str]:
     """This environment without the proxy variables (stance's block included)."""
-    drop = {"https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"}
+    drop = {"https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", native.QUIET_ENV}
     return {
         k: v for k, v in os.environ.items() if k not in drop and not k.startswith("STANCE_USER_")
     }
@@ -161,7 +173,7 @@ def test_stance_pose_estimator_sends_nothing(tmp_path: Path, model: Path) -> Non
 
 
 @pytest.mark.slow
-def test_analysis_of_the_sample_sends_nothing(tmp_path: Path) -> None:
+def test_analysis_of_the_sample_sends_nothing_and_prints_only_ours(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     res, trace = traced(
         [sys.executable, "-m", "stance", "analyze", str(SAMPLE), "--json", str(out)],
@@ -172,6 +184,8 @@ def test_analysis_of_the_sample_sends_nothing(tmp_path: Path) -> None:
     assert out.exists()
     assert network_use(trace) == []
     assert "socket(" in trace  # strace did watch it
+    assert res.stdout.startswith(FIRST_LINE), res.stdout[:200]
+    assert res.stderr == "", res.stderr
 
 
 @pytest.mark.slow
@@ -196,3 +210,88 @@ def test_batch_workers_send_nothing(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     assert (tmp_path / "out" / "summary.csv").exists()
     assert network_use(trace) == []
+    assert NATIVE_LINE.search(res.stderr) is None, res.stderr
+
+
+# --------------------------------------------------------------------------- native log lines
+
+
+def test_silenced_descriptor_2_keeps_python_stderr() -> None:
+    script = (
+        "import logging, os, sys\n"
+        "logging.basicConfig(format='%(message)s')\n"
+        "from stance.native import silence_native_stderr\n"
+        "assert silence_native_stderr()\n"
+        "os.write(2, b'W0000 00:00:1.0 1 native.cc:1] native\\n')\n"
+        "print('ours', file=sys.stderr)\n"
+        "logging.warning('logged')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == "ours\nlogged\n"
+
+
+def _read_all(fd: int, proc: subprocess.Popen[bytes]) -> bytes:
+    buf = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            if proc.poll() is not None:
+                return buf
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the terminal's other end closed
+            return buf
+        if not chunk:
+            return buf
+        buf += chunk
+
+
+@pytest.mark.slow
+def test_terminal_shows_our_progress_bar_and_no_native_lines() -> None:
+    """stderr on a terminal (so the progress bar is drawn), stdout a pipe."""
+    master, slave = pty.openpty()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stance", "analyze", str(SAMPLE)],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    os.close(slave)
+    out: dict[str, bytes] = {}
+    reader = threading.Thread(target=lambda: out.update(stdout=proc.stdout.read()))  # type: ignore[union-attr]
+    reader.start()
+    err = _read_all(master, proc).decode("utf-8", "replace")
+    proc.wait(timeout=600)
+    reader.join()
+    os.close(master)
+    assert proc.returncode == 0, err[-2000:]
+    assert time.monotonic() - t0 < 600
+    assert "Analysing sample_right_weak.mp4" in err and "frames" in err  # the progress bar
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err).replace("\r", "\n")
+    assert NATIVE_LINE.search(plain) is None, plain[-2000:]
+    for mark in ("landmark_projection_calculator", "XNNPACK", "InitGoogle"):
+        assert mark not in plain
+    assert out["stdout"].decode().startswith(FIRST_LINE)
+
+
+def test_verbose_shows_the_native_lines(tmp_path: Path, model: Path) -> None:
+    """-v keeps descriptor 2 as it is: MediaPipe's own lines are there to debug with."""
+    res = subprocess.run(
+        [sys.executable, "-m", "stance", "-v", "models", "verify", str(model)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    assert NATIVE_LINE.search(res.stderr) is not None, res.stderr
+    quiet = subprocess.run(
+        [sys.executable, "-m", "stance", "models", "verify", str(model)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr

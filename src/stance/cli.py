@@ -52,18 +52,28 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_videos" / "sample_right_w
 
 @app.callback()
 def main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log what happens (native libraries' logs too)."),
+    ] = False,
 ) -> None:
     """Single-leg stance analyzer."""
-    from stance.native import block_usage_upload
+    from stance.native import QUIET_ENV, block_usage_upload, silence_native_stderr
 
     # MediaPipe's usage report never leaves the machine (stance.native); set before any
     # thread starts, inherited by batch workers.
     block_usage_upload()
     # Our own one-line errors say what is wrong; silence OpenCV's and FFmpeg's native chatter
-    # (set before cv2 is imported, inherited by batch workers).
+    # (set before cv2 is imported, inherited by batch workers) and MediaPipe's log lines.
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    if verbose:
+        os.environ[QUIET_ENV] = "0"
+    elif sys.stderr is sys.__stderr__:  # the real command line, not a test runner calling it
+        os.environ[QUIET_ENV] = "1"
+        if ctx.invoked_subcommand != "batch":  # batch workers silence themselves
+            silence_native_stderr()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -9,11 +9,20 @@
   name or opening any socket (``block_usage_upload``). ``no_proxy`` is cleared too: it
   would exempt the host from the proxy. stance's own downloads (the pose models) keep the
   user's proxy settings (`url_opener`).
+* Log lines. The library writes its log (``W0000 00:00:... landmark_projection_calculator
+  .cc:81] Using NORM_RECT ...``, TF Lite's ``INFO: Created TensorFlow Lite XNNPACK
+  delegate``) straight to file descriptor 2, whatever ``GLOG_minloglevel`` or
+  ``TF_CPP_MIN_LOG_LEVEL`` say, and in worker threads during the analysis, not only when
+  the model loads. `silence_native_stderr` gives Python's ``sys.stderr`` (our messages,
+  progress bars, logging, tracebacks) its own copy of the terminal and points descriptor 2
+  at ``/dev/null``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +36,11 @@ _PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
 _SAVED = "STANCE_USER_"
 """The user's values are kept (for child processes too) as ``STANCE_USER_<VAR>`` ("" when
 unset: an empty proxy variable means no proxy to libcurl and urllib alike)."""
+
+QUIET_ENV = "STANCE_QUIET_NATIVE"
+"""Set by the command line: "1", processes that load MediaPipe (batch workers included)
+silence its native log lines; "0" (--verbose), they show all of them. Unset (stance used as
+a library), only the chatter while a model loads is hidden."""
 
 
 def block_usage_upload() -> None:
@@ -112,3 +126,53 @@ class _UserProxyHandler(urllib.request.ProxyHandler):
 def url_opener() -> urllib.request.OpenerDirector:
     """An opener for stance's own downloads, with the user's proxy settings."""
     return urllib.request.build_opener(_UserProxyHandler(user_proxies()))
+
+
+# --------------------------------------------------------------------------- stderr
+
+_silenced = False
+
+
+def silence_native_stderr() -> bool:
+    """Send what native code writes to file descriptor 2 to ``/dev/null``; Python's
+    ``sys.stderr`` goes on writing to the terminal (or pipe) through its own descriptor.
+
+    Done once per process and only where ``sys.stderr`` is the process's own stderr on
+    descriptor 2 (not under a test runner's capture or in a notebook). Child processes
+    inherit the silenced descriptor 2, so call it in the process that loads MediaPipe.
+    Returns whether descriptor 2 is silenced.
+    """
+    global _silenced
+    if _silenced:
+        return True
+    err: Any = sys.stderr
+    original: Any = sys.__stderr__
+    try:
+        if err is None or err is not original or err.fileno() != 2:
+            return False
+        err.flush()
+        own = os.dup(2)
+    except (AttributeError, OSError, ValueError):
+        return False
+    stream = os.fdopen(
+        own, "w", buffering=1, encoding=err.encoding, errors=err.errors or "backslashreplace"
+    )
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+    finally:
+        os.close(devnull)
+    sys.stderr = stream
+    for handler in logging.root.handlers:  # handlers made before this, on the old stream
+        if isinstance(handler, logging.StreamHandler) and handler.stream is err:
+            handler.setStream(stream)
+    _silenced = True
+    return True
+
+
+def quiet_native() -> None:
+    """What a process does before it loads MediaPipe: block the usage upload and, where the
+    command line asked for it (`QUIET_ENV`), silence the native log lines."""
+    block_usage_upload()
+    if os.environ.get(QUIET_ENV) == "1":
+        silence_native_stderr()

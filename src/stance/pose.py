@@ -127,7 +127,13 @@ class FrameObserver(Protocol):
 
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
-    """Silence the native libraries' start-up chatter on file descriptor 2."""
+    """Silence the native libraries' start-up chatter on file descriptor 2 (not with the
+    command line's --verbose, see `stance.native.QUIET_ENV`)."""
+    from stance.native import QUIET_ENV
+
+    if os.environ.get(QUIET_ENV) == "0":
+        yield
+        return
     try:
         saved = os.dup(2)
     except OSError:
@@ -166,11 +172,9 @@ class PoseEstimator:
         min_tracking_confidence: float = 0.5,
         threads: int | None = None,
     ) -> None:
-        from stance.native import block_usage_upload
+        from stance.native import quiet_native
 
-        block_usage_upload()  # MediaPipe's usage report never leaves the machine
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        quiet_native()  # no usage upload; no native log lines where the command line asks
         with _quiet_stderr():
             import mediapipe as mp
             from mediapipe.tasks.python import vision
