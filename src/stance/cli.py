@@ -52,13 +52,28 @@ app.command()(history)
 
 @app.callback()
 def main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log what happens (native libraries' logs too)."),
+    ] = False,
 ) -> None:
     """Single-leg stance analyzer."""
+    from stance.native import QUIET_ENV, block_usage_upload, silence_native_stderr
+
+    # MediaPipe's usage report never leaves the machine (stance.native); set before any
+    # thread starts, inherited by batch workers.
+    block_usage_upload()
     # Our own one-line errors say what is wrong; silence OpenCV's and FFmpeg's native chatter
-    # (set before cv2 is imported, inherited by batch workers).
+    # (set before cv2 is imported, inherited by batch workers) and MediaPipe's log lines.
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    if verbose:
+        os.environ[QUIET_ENV] = "0"
+    elif sys.stderr is sys.__stderr__:  # the real command line, not a test runner calling it
+        os.environ[QUIET_ENV] = "1"
+        if ctx.invoked_subcommand != "batch":  # batch workers silence themselves
+            silence_native_stderr()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -154,17 +169,18 @@ def models_list() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from stance.models import cache_dir, load_manifest, status
+    from stance.models import check_cache, load_manifest, status
 
     try:
         default, specs = load_manifest()
+        directory = check_cache()
     except StanceError as err:
         raise fail(err) from None
-    table = Table(title=f"Pose models (cache: {cache_dir()})", title_justify="left")
+    table = Table(title=f"Pose models (cache: {directory})", title_justify="left")
     for col in ("name", "kind", "state", "description"):
         table.add_column(col)
     for spec in specs.values():
-        st = status(spec)
+        st = status(spec, directory)
         state = ("[green]" if st.verified else "[yellow]") + st.detail + "[/]"
         name = spec.name + (" (default)" if spec.name == default else "")
         table.add_row(name, spec.kind, state, spec.description)
@@ -203,24 +219,26 @@ def models_verify(
         Path | None, typer.Argument(help="A .task file to check (default: every cached model).")
     ] = None,
 ) -> None:
-    """Check cached models against their checksums (or that a .task file is loadable)."""
+    """Check cached models against their checksums and that MediaPipe loads them (or that a
+    .task file is a PoseLandmarker bundle MediaPipe loads)."""
     from rich.console import Console
 
-    from stance.models import check_task_file, load_manifest, sha256_file, status
+    from stance.models import check_cache, check_task_file, load_manifest, sha256_file, status
 
     console = Console()
     try:
         if path is not None:
-            check_task_file(path)
+            check_task_file(path, load=True)
             console.print(f"{path}: a PoseLandmarker bundle, sha256 {sha256_file(path)}")
             return
         _, specs = load_manifest()
+        directory = check_cache()
     except StanceError as err:
         raise fail(err) from None
     bad = 0
     present = 0
     for spec in specs.values():
-        st = status(spec)
+        st = status(spec, directory, load=True)
         if not st.present:
             continue
         present += 1

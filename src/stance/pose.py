@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from stance.errors import ModelError
 from stance.track import N_LANDMARKS, PoseTrack
 
 if TYPE_CHECKING:
@@ -126,7 +127,13 @@ class FrameObserver(Protocol):
 
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
-    """Silence the native libraries' start-up chatter on file descriptor 2."""
+    """Silence the native libraries' start-up chatter on file descriptor 2 (not with the
+    command line's --verbose, see `stance.native.QUIET_ENV`)."""
+    from stance.native import QUIET_ENV
+
+    if os.environ.get(QUIET_ENV) == "0":
+        yield
+        return
     try:
         saved = os.dup(2)
     except OSError:
@@ -141,8 +148,20 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def one_line(err: BaseException, *, limit: int | None = None) -> str:
+    """An exception's message on one line (MediaPipe's may span several), at most
+    ``limit`` characters."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
 class PoseEstimator:
-    """A MediaPipe PoseLandmarker in VIDEO mode. Use as a context manager; one per clip."""
+    """A MediaPipe PoseLandmarker in VIDEO mode. Use as a context manager; one per clip.
+
+    Raises:
+        ModelError: MediaPipe cannot create a PoseLandmarker from ``model_path`` (the
+            message names the file).
+    """
 
     def __init__(
         self,
@@ -153,8 +172,9 @@ class PoseEstimator:
         min_tracking_confidence: float = 0.5,
         threads: int | None = None,
     ) -> None:
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from stance.native import quiet_native
+
+        quiet_native()  # no usage upload; no native log lines where the command line asks
         with _quiet_stderr():
             import mediapipe as mp
             from mediapipe.tasks.python import vision
@@ -167,9 +187,19 @@ class PoseEstimator:
                 min_pose_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence,
             )
-            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            try:
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            except (ValueError, RuntimeError, OSError) as err:
+                reason = one_line(err, limit=200)
+                raise ModelError(
+                    f"MediaPipe cannot load the pose model {model_path} ({reason}): fetch a "
+                    "fresh copy with `stance models fetch --force`, or pass --model a "
+                    "PoseLandmarker .task file."
+                ) from err
         self._mp = mp
         self._last_ms = -1
+        self._model_path = model_path
+        self._failed = False
 
     def detect(self, image_bgr: np.ndarray, t_s: float) -> list[PersonPose]:
         """All people in one BGR frame (H, W, 3) at time ``t_s`` seconds."""
@@ -179,12 +209,35 @@ class PoseEstimator:
         self._last_ms = t_ms
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        result = self._landmarker.detect_for_video(image, t_ms)
+        try:
+            result = self._landmarker.detect_for_video(image, t_ms)
+        except (ValueError, RuntimeError) as err:
+            self._failed = True
+            raise ModelError(
+                f"MediaPipe failed running the pose model {self._model_path} "
+                f"({one_line(err, limit=200)}): is it a PoseLandmarker bundle? Fetch one with "
+                "`stance models fetch`, or pass --model a PoseLandmarker .task file."
+            ) from err
         h, w = image_bgr.shape[:2]
         return from_mediapipe(result, w, h)
 
     def close(self) -> None:
-        self._landmarker.close()
+        """Stop the landmarker. After a failed frame MediaPipe reports the failure again on
+        close and keeps its handle, so its own finaliser would try once more at interpreter
+        exit (and fail noisily); the handle is dropped here instead."""
+        landmarker = getattr(self, "_landmarker", None)
+        if landmarker is None:
+            return
+        self._landmarker = None
+        try:
+            landmarker.close()
+        except (ValueError, RuntimeError) as err:
+            landmarker._handle = None
+            if not self._failed:
+                raise ModelError(
+                    f"MediaPipe failed closing the pose model {self._model_path} "
+                    f"({one_line(err, limit=200)})."
+                ) from err
 
     def __enter__(self) -> PoseEstimator:
         return self
