@@ -9,6 +9,7 @@ import csv
 import html
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,31 +90,36 @@ def to_history_csv(people: dict[str, list[HistoryRow]]) -> str:
     w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a CR inside a cell is quoted
     w.writerow(CSV_COLUMNS)
     for person, rows in people.items():
-        for row in rows:
+        for row, stance, side in leg_rows(rows):
             t = row.test
-            for stance in SIDES:
-                side = t.side(stance)
-                if side is None:
-                    continue
-                prev, first = row.since_previous[stance], row.since_first[stance]
-                values = {
-                    "person": person,
-                    "test_id": t.id,
-                    "tested_at": t.tested_at.isoformat(timespec="seconds"),
-                    "date_source": t.date_source.value,
-                    "input_name": t.input_name,
-                    "outcome": t.outcome,
-                    **{k: getattr(side, k) for k in SideResult.__dataclass_fields__},
-                    "change_since_previous": prev.change.value,
-                    "delta_since_previous_deg": prev.delta_deg,
-                    "change_since_first": first.change.value,
-                    "delta_since_first_deg": first.delta_deg,
-                    "needed_deg": prev.needed_deg,
-                    "json_report": t.json_report,
-                    "html_report": t.html_report,
-                }
-                w.writerow([csv_cell(values[c]) for c in CSV_COLUMNS])
+            prev, first = row.since_previous[stance], row.since_first[stance]
+            values = {
+                "person": person,
+                "test_id": t.id,
+                "tested_at": t.tested_at.isoformat(timespec="seconds"),
+                "date_source": t.date_source.value,
+                "input_name": t.input_name,
+                "outcome": t.outcome,
+                **{k: getattr(side, k) for k in SideResult.__dataclass_fields__},
+                "change_since_previous": prev.change.value,
+                "delta_since_previous_deg": prev.delta_deg,
+                "change_since_first": first.change.value,
+                "delta_since_first_deg": first.delta_deg,
+                "needed_deg": prev.needed_deg,
+                "json_report": t.json_report,
+                "html_report": t.html_report,
+            }
+            w.writerow([csv_cell(values[c]) for c in CSV_COLUMNS])
     return buf.getvalue()
+
+
+def leg_rows(rows: list[HistoryRow]) -> Iterator[tuple[HistoryRow, str, SideResult]]:
+    """(test row, standing leg, its result) for every measured leg of every test, in order."""
+    for row in rows:
+        for stance in SIDES:
+            side = row.test.side(stance)
+            if side is not None:
+                yield row, stance, side
 
 
 def _drop(side: SideResult | None) -> str:
@@ -270,25 +276,21 @@ def to_history_html(people: dict[str, list[HistoryRow]], page: Path) -> str:
             f"alt='trend of pelvic drop and hold time for {e(person)}'>"
         )
         table_rows = []
-        for row in rows:
+        for row, stance, side in leg_rows(rows):
             t = row.test
-            for stance in SIDES:
-                side = t.side(stance)
-                if side is None:
-                    continue
-                table_rows.append(
-                    [
-                        t.tested_at.strftime("%Y-%m-%d %H:%M"),
-                        t.input_name,
-                        stance.upper(),
-                        side.status,
-                        _drop(side),
-                        row.since_previous[stance].change.value,
-                        row.since_first[stance].change.value,
-                        _hold(side),
-                        t.summary,
-                    ]
-                )
+            table_rows.append(
+                [
+                    t.tested_at.strftime("%Y-%m-%d %H:%M"),
+                    t.input_name,
+                    stance.upper(),
+                    side.status,
+                    _drop(side),
+                    row.since_previous[stance].change.value,
+                    row.since_first[stance].change.value,
+                    _hold(side),
+                    t.summary,
+                ]
+            )
         head = ["date", "clip", "standing on", "status", "drop (deg)", "vs previous",
                 "vs first", "hold", "verdict"]  # fmt: skip
         out.append(html_table(head, table_rows))
