@@ -339,16 +339,19 @@ def test_target_problem(tmp_path: Path) -> None:
 
     assert target_problem(tmp_path / "a.mp4") is None
     assert target_problem(tmp_path / "A.MP4") is None
-    assert "does not exist" in (target_problem(tmp_path / "no" / "a.mp4") or "")
+    assert target_problem(tmp_path / "new" / "a.mp4") is None  # missing folders are made
+    (tmp_path / "afile").write_text("x")
+    assert "not a folder" in (target_problem(tmp_path / "afile" / "a.mp4") or "")
     assert ".mp4" in (target_problem(tmp_path / "a.avi") or "")
     (tmp_path / "d.mp4").mkdir()
     assert "directory" in (target_problem(tmp_path / "d.mp4") or "")
 
 
-@pytest.mark.parametrize("target", ["missing/out.mp4", "out.avi", "out"])
+@pytest.mark.parametrize("target", ["afile/out.mp4", "out.avi", "out"])
 def test_cli_bad_annotated_target(tmp_path: Path, target: str) -> None:
+    (tmp_path / "afile").write_text("x")
     res = stance("analyze", SAMPLE, "--annotated", tmp_path / target, "--json", tmp_path / "a.json")
     assert res.returncode == 2, res.stderr
     assert "--annotated" in res.stderr and "Traceback" not in res.stderr
     assert len([ln for ln in res.stderr.splitlines() if ln.strip()]) <= 3
-    assert list(tmp_path.iterdir()) == []  # nothing written, not even the JSON
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]  # nothing written, not the JSON
