@@ -172,7 +172,6 @@ def test_stance_pose_estimator_sends_nothing(tmp_path: Path, model: Path) -> Non
     assert network_use(trace) == []
 
 
-@pytest.mark.slow
 def test_analysis_of_the_sample_sends_nothing_and_prints_only_ours(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     res, trace = traced(
@@ -188,7 +187,6 @@ def test_analysis_of_the_sample_sends_nothing_and_prints_only_ours(tmp_path: Pat
     assert res.stderr == "", res.stderr
 
 
-@pytest.mark.slow
 def test_batch_workers_send_nothing(tmp_path: Path) -> None:
     res, trace = traced(
         [
@@ -248,7 +246,6 @@ def _read_all(fd: int, proc: subprocess.Popen[bytes]) -> bytes:
         buf += chunk
 
 
-@pytest.mark.slow
 def test_terminal_shows_our_progress_bar_and_no_native_lines() -> None:
     """stderr on a terminal (so the progress bar is drawn), stdout a pipe."""
     master, slave = pty.openpty()
