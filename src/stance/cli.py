@@ -223,13 +223,14 @@ def models_verify(
     .task file is a PoseLandmarker bundle MediaPipe loads)."""
     from rich.console import Console
 
-    from stance.models import check_cache, check_task_file, load_manifest, sha256_file, status
+    from stance.models import check_cache, check_task_file, load_manifest, status
+    from stance.recording import file_sha256
 
     console = Console()
     try:
         if path is not None:
             check_task_file(path, load=True)
-            console.print(f"{path}: a PoseLandmarker bundle, sha256 {sha256_file(path)}")
+            console.print(f"{path}: a PoseLandmarker bundle, sha256 {file_sha256(path)}")
             return
         _, specs = load_manifest()
         directory = check_cache()

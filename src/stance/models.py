@@ -36,6 +36,7 @@ from typing import Any
 from stance.atomic import atomic_path
 from stance.errors import ModelError
 from stance.native import url_opener
+from stance.recording import file_sha256
 from stance.resources import checkout_models, manifest_file
 
 log = logging.getLogger(__name__)
@@ -206,15 +207,6 @@ def prepare_cache(directory: Path | None = None) -> Path:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fetch(url: str, *, timeout_s: float, progress: ProgressFn | None = None) -> bytes:
@@ -503,7 +495,7 @@ def task_file_problem(path: Path, *, load: bool = False) -> str | None:
     except NotImplementedError as err:  # a compression method zipfile cannot read
         return f"{unusable} ({err})"
     if load:
-        digest = sha256_file(path)
+        digest = file_sha256(path)
         if digest not in _LOADABLE:
             import numpy as np
 
@@ -544,7 +536,7 @@ def status(spec: ModelSpec, directory: Path | None = None, *, load: bool = False
     problem = task_file_problem(path)
     if problem is not None:
         return ModelStatus(spec, path, True, False, problem)
-    digest = sha256_file(path)
+    digest = file_sha256(path)
     if expected is None:
         return ModelStatus(spec, path, True, False, "present but has no checksum pin")
     if digest != expected:
