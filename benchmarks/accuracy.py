@@ -195,7 +195,7 @@ def section_synthetic(lines: list[str], summary: dict[str, Any]) -> None:
         meas += [by.get(Side.LEFT, np.nan), by.get(Side.RIGHT, np.nan)]
         lines.append(
             f"| {dl:+.0f} / {dr:+.0f} | {by.get(Side.LEFT, np.nan):+.2f} | "
-            f"{by.get(Side.RIGHT, np.nan):+.2f} | {j.verdict.outcome} |"
+            f"{by.get(Side.RIGHT, np.nan):+.2f} | {j.verdict.outcome.value} |"
         )
     fit = Fit.of(true, meas)
     summary["synthetic"] = fit.__dict__
@@ -371,7 +371,10 @@ def section_real_footage(
         trials = first.measurements.trials
         if not trials:
             lines.append(
-                f"| {clip.name} | none | " + " | " * len(ESTIMATORS) + first.verdict.outcome + " |"
+                f"| {clip.name} | none | "
+                + " | " * len(ESTIMATORS)
+                + first.verdict.outcome.value
+                + " |"
             )
         for i, m0 in enumerate(trials):
             cells = []
@@ -386,9 +389,9 @@ def section_real_footage(
             lines.append(
                 f"| {clip.name} | {m0.trial.lifted.value} | "
                 + " | ".join(cells)
-                + f" | {first.verdict.outcome} |"
+                + f" | {first.verdict.outcome.value} |"
             )
-        print(f"  {clip.name}: {first.verdict.outcome}", flush=True)
+        print(f"  {clip.name}: {first.verdict.outcome.value}", flush=True)
     lines.append("")
 
 

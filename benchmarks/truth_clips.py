@@ -192,7 +192,7 @@ def collect(
                 status[est] = judged.verdict.findings[stance].status if m is not None else None
             rows.append(TruthRow(name, character(truth), tt, found, status))
         print(
-            f"  {name}: " + ", ".join(f"{e}: {r.verdict.outcome}" for e, r in res.items()),
+            f"  {name}: " + ", ".join(f"{e}: {r.verdict.outcome.value}" for e, r in res.items()),
             flush=True,
         )
     return rows, results
