@@ -31,7 +31,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from truth_clips import Fit, collect, truth_clips, truth_trials  # noqa: E402
 from truth_clips import section as truth_section  # noqa: E402
 
-from stance.models import ensure_model  # noqa: E402
+from stance.core.track import Side  # noqa: E402
+from stance.io.models import ensure_model  # noqa: E402
+from stance.io.source import probe_video  # noqa: E402
 from stance.pipeline import (  # noqa: E402
     ESTIMATORS,
     Judged,
@@ -42,8 +44,6 @@ from stance.pipeline import (  # noqa: E402
     pelvis_observer,
     run_pose,
 )
-from stance.source import probe_video  # noqa: E402
-from stance.track import Side  # noqa: E402
 
 # --------------------------------------------------------------------------- running
 
@@ -111,9 +111,9 @@ SINGLE = tuple(e for e in ESTIMATORS if e != "fused")
 def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
     import cv2
 
-    from stance.pelvis import HipLineEstimator
-    from stance.pose import PoseEstimator, TrackBuilder
-    from stance.source import Frame
+    from stance.analysis.pelvis import HipLineEstimator
+    from stance.io.source import Frame
+    from stance.vision.landmarker import PoseEstimator, TrackBuilder
 
     lines += ["## Single rendered frames (../shared/avatar/sweeps)", ""]
     root = SHARED / "avatar" / "sweeps"
@@ -172,7 +172,7 @@ def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
 
 
 def section_synthetic(lines: list[str], summary: dict[str, Any]) -> None:
-    from stance.clean import clean_track
+    from stance.analysis.clean import clean_track
     from synthetic import exact_pelvis, make_test_track
 
     lines += [
@@ -258,7 +258,7 @@ MIRROR_NOTE = [
 
 
 def section_metamorphic(lines: list[str], summary: dict[str, Any], clips: list[str]) -> None:
-    from stance.videotools import make_variant
+    from videotools import make_variant
 
     lines += ["## Metamorphic variants of real footage", ""]
     present = [SHARED / "footage" / c for c in clips if (SHARED / "footage" / c).exists()]
@@ -469,7 +469,7 @@ def edge_series(
 ) -> np.ndarray:
     """(T, 2) `garment_edges` of the analysed frames ``i0 <= i < i1`` of ``clip`` (NaN
     elsewhere); ``track`` is the clip's pose track at the same analysis rate."""
-    from stance.source import iter_frames
+    from stance.io.source import iter_frames
 
     edges = np.full((len(track), 2), np.nan)
     for i, frame in enumerate(iter_frames(clip, max_fps=max_fps)):

@@ -12,9 +12,9 @@ import argparse
 import time
 from pathlib import Path
 
-from stance.models import ensure_model
+from stance.io.models import ensure_model
+from stance.io.source import iter_frames, probe_video
 from stance.pipeline import ESTIMATORS, Settings, analyze, run_pose
-from stance.source import iter_frames, probe_video
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CLIP = REPO.parent / "shared" / "footage" / "tree_pose_right_studio.mp4"

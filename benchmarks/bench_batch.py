@@ -30,7 +30,7 @@ CLUSTER = -1  # child mode: run on a local Dask cluster
 
 def _one(clips: list[str], workers: int, max_fps: float | None, threads: int | None) -> None:
     """Child mode: run one batch and print a JSON line with its numbers."""
-    from stance.batch import run_batch
+    from stance.batch.runner import run_batch
     from stance.pipeline import Settings
 
     with tempfile.TemporaryDirectory() as out:

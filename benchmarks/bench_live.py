@@ -17,10 +17,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from stance.live import LiveOptions, run_live
-from stance.models import ensure_model
-from stance.protocol import ProtocolConfig
-from stance.videotools import run_ffmpeg
+from stance.io.ffmpeg import run_ffmpeg
+from stance.io.models import ensure_model
+from stance.live.protocol import ProtocolConfig
+from stance.live.run import LiveOptions, run_live
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CLIP = REPO.parent / "shared" / "footage" / "tree_pose_right_studio.mp4"

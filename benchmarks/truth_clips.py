@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from stance.judge import Status
-from stance.measure import TrialMetrics
+from stance.analysis.judge import Status
+from stance.analysis.measure import TrialMetrics
+from stance.core.track import Side
 from stance.pipeline import ESTIMATORS, Judged
-from stance.track import Side
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -322,7 +322,7 @@ def _calibration(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]
         "to hold the truth, because the garments at the pelvis do not turn as much as the",
         "pelvis. The range adds that, from this table: a reading m means a true drop between",
         "m and m / 0.3 (the least share seen per character), and the lifted thigh can make a",
-        "level pelvis read up to 1 degree low (`stance.fuse`).",
+        "level pelvis read up to 1 degree low (`stance.analysis.fuse`).",
         "",
     ]
 

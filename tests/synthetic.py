@@ -25,14 +25,14 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from stance.clean import clean_track
-from stance.fuse import RangeModel
-from stance.judge import judge
-from stance.measure import measure
-from stance.pelvis import HipLineEstimator, PrecomputedTilt
-from stance.quality import assess_quality
-from stance.segment import segment
-from stance.track import N_LANDMARKS, PoseTrack, Side
+from stance.analysis.clean import clean_track
+from stance.analysis.fuse import RangeModel
+from stance.analysis.judge import judge
+from stance.analysis.measure import measure
+from stance.analysis.pelvis import HipLineEstimator, PrecomputedTilt
+from stance.analysis.quality import assess_quality
+from stance.analysis.segment import segment
+from stance.core.track import N_LANDMARKS, PoseTrack, Side
 
 # Rest pose, body frame (metres): x toward the person's LEFT, y up, origin on the floor.
 _REST = np.array(

@@ -12,19 +12,19 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE
-from stance import overlay
-from stance.annotate import (
+from stance.analysis.judge import Thresholds
+from stance.analysis.pelvis import line_tilt_deg
+from stance.core.track import LM, Side
+from stance.io.source import iter_frames, probe_video
+from stance.report import overlay as overlay
+from stance.report.annotate import (
     _Overlay,
     annotated_frames,
     interpolate,
     nearest_index,
     write_annotated,
 )
-from stance.judge import Thresholds
-from stance.pelvis import line_tilt_deg
-from stance.report_csv import settled_indices
-from stance.source import iter_frames, probe_video
-from stance.track import LM, Side
+from stance.report.series_csv import settled_indices
 from synthetic import analyse, make_test_track
 from test_cli import stance
 
@@ -289,7 +289,8 @@ def test_annotated_video_shows_the_overlay(sample: Any, annotated: Path) -> None
 
 
 def test_vfr_input_keeps_frame_count_and_duration(sample: Any, tmp_path: Path) -> None:
-    from stance.videotools import make_vfr_clip, run_ffmpeg
+    from stance.io.ffmpeg import run_ffmpeg
+    from videotools import make_vfr_clip
 
     vfr = make_vfr_clip(SAMPLE, tmp_path / "vfr.mp4", segment_s=1.0, keep_every=3)
     webm = tmp_path / "vfr.webm"  # WebM: the container's frame count is only an estimate
@@ -332,7 +333,7 @@ def test_a_failed_write_leaves_nothing(
 
 
 def test_target_problem(tmp_path: Path) -> None:
-    from stance.video_writer import mp4_target_problem
+    from stance.io.video_writer import mp4_target_problem
 
     def target_problem(p: Path) -> str | None:
         return mp4_target_problem(p, "--annotated")

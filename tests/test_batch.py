@@ -20,8 +20,8 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 import pytest
 
 from conftest import SAMPLE
-from stance.batch import COLUMNS, discover, row_from_doc
-from stance.source import looks_like_video
+from stance.batch.runner import COLUMNS, discover, row_from_doc
+from stance.io.source import looks_like_video
 
 FAST = ("--max-fps", "5")
 
@@ -138,7 +138,7 @@ def test_every_clip_gets_a_row(mixed: tuple[Path, Path, Any]) -> None:
 
 def test_row_equals_single_analysis(mixed: tuple[Path, Path, Any]) -> None:
     from stance.pipeline import Settings, analyze
-    from stance.report import to_dict
+    from stance.report.document import to_dict
 
     _src, out, _res = mixed
     single = to_dict(analyze(SAMPLE, settings=Settings(max_fps=5.0)))
@@ -177,7 +177,7 @@ def test_resume_redoes_only_the_missing(mixed: tuple[Path, Path, Any], tmp_path:
 
 
 def test_content_hash_reads_every_byte(tmp_path: Path) -> None:
-    from stance.recording import file_sha256 as content_hash
+    from stance.io.recording import file_sha256 as content_hash
 
     CHUNK = 1 << 20
 
@@ -218,9 +218,9 @@ def test_resume_redoes_a_clip_changed_in_the_middle(
 
 
 def test_batch_key_depends_on_settings() -> None:
-    from stance.batch import batch_key
+    from stance.batch.runner import batch_key
+    from stance.io.recording import file_sha256 as content_hash
     from stance.pipeline import Settings
-    from stance.recording import file_sha256 as content_hash
 
     content = content_hash(SAMPLE)
     assert batch_key(content, Settings(max_fps=5.0)) != batch_key(content, Settings(max_fps=6.0))
@@ -320,7 +320,7 @@ def test_parent_watch_fallback(tmp_path: Path) -> None:
     within about a second of the parent's death."""
     ready = tmp_path / "ready"
     child = (
-        "import pathlib, sys; from stance.batch import _watch_parent; "
+        "import pathlib, sys; from stance.batch.runner import _watch_parent; "
         f"pathlib.Path({str(ready)!r}).touch(); _watch_parent(int(sys.argv[1]))"
     )
     middle = (
@@ -403,7 +403,7 @@ FORMULAS = [
 
 def test_summary_csv_neutralises_formulas(tmp_path: Path) -> None:
     """Text cells that a spreadsheet would run get a leading quote; numbers stay numbers."""
-    from stance.batch import write_summary
+    from stance.batch.runner import write_summary
     from stance.pipeline import Settings
 
     rows = []
@@ -442,7 +442,7 @@ def test_formula_file_name_in_a_batch(tmp_path: Path) -> None:
 
 
 def test_result_stem() -> None:
-    from stance.batch import NAME_MAX_FALLBACK, NAME_RESERVE, result_stem
+    from stance.batch.runner import NAME_MAX_FALLBACK, NAME_RESERVE, result_stem
 
     content = "0123456789abcdef"
     assert result_stem("clip", content) == "clip-0123456789"  # short names as they are
@@ -465,7 +465,7 @@ def test_result_stem() -> None:
 def test_long_clip_names(tmp_path: Path) -> None:
     """240-character names: results, reports and failure records within the name limit,
     two long names that differ only at the end kept apart, and found again on --resume."""
-    from stance.batch import NAME_MAX_FALLBACK, NAME_RESERVE
+    from stance.batch.runner import NAME_MAX_FALLBACK, NAME_RESERVE
 
     src = tmp_path / "in"
     src.mkdir()
@@ -552,7 +552,7 @@ def test_failure_rows() -> None:
 
 def test_dask_cluster(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    from stance.batch import run_batch
+    from stance.batch.runner import run_batch
     from stance.pipeline import Settings
 
     src = tmp_path / "in"

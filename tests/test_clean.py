@@ -5,8 +5,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from stance.clean import clean_track, finite_runs
-from stance.track import LM
+from stance.analysis.clean import clean_track, finite_runs
+from stance.core.track import LM
 from synthetic import make_test_track
 
 

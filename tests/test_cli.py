@@ -118,7 +118,7 @@ def test_numeric_options_must_be_finite_and_in_range(
 
 def test_json_writers_are_strict(tmp_path: Path) -> None:
     """No bare NaN or Infinity in any JSON the tool writes: they become null."""
-    from stance.atomic import strict_json
+    from stance.core.atomic import strict_json
 
     text = strict_json({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": -float("inf")}})
     assert json.loads(text) == {"a": None, "b": [1.0, None], "c": {"d": None}}

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import SAMPLE, footage
-from stance.track import Side
+from stance.core.track import Side
 
 Analyse = Callable[..., Any]
 
@@ -107,7 +107,7 @@ def test_stress_clip_gives_no_confident_side(analysed: Analyse) -> None:
 
 @pytest.fixture(scope="module")
 def flipped_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from stance.videotools import make_variant
+    from videotools import make_variant
 
     src = footage("tree_pose_right_studio.mp4")
     return make_variant(src, tmp_path_factory.mktemp("v") / "flipped.mp4", hflip=True)
@@ -125,7 +125,7 @@ def test_flipped_copy_reports_left_and_mirrored_flag_restores_right(
 def test_rotation_metadata_gives_the_same_trials(
     analysed: Analyse, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from stance.videotools import make_variant
+    from videotools import make_variant
 
     src = footage("tree_pose_right_studio.mp4")
     rotated = make_variant(src, tmp_path_factory.mktemp("r") / "rot90.mp4", rotation_meta=90)
@@ -145,7 +145,7 @@ def test_an_unmeasured_drop_prints_n_a(analysed: Analyse) -> None:
 
     from rich.console import Console
 
-    from stance.report import render
+    from stance.report.document import render
 
     a = analysed(footage("tree_pose_left_short.mp4"), estimator="pelvis_image")
     assert not any(m.drop_deg == m.drop_deg for m in a.measurements.trials)  # all NaN

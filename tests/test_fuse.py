@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from stance.fuse import (
+from stance.analysis.fuse import (
     LANDMARKS,
     LIFT_BIAS_DEG,
     READ_FRACTION_MIN,

@@ -14,9 +14,16 @@ import pytest
 
 from browser import needs_chromium, screenshot_page
 from conftest import SAMPLE
-from stance.history import MDC_DROP_DEG, Change, SideResult, compare, record_from_doc, timeline
-from stance.history_store import SCHEMA_VERSION, HistoryError, HistoryStore
-from stance.recording import DateSource, Recording, mp4_creation_time
+from stance.history.record import (
+    MDC_DROP_DEG,
+    Change,
+    SideResult,
+    compare,
+    record_from_doc,
+    timeline,
+)
+from stance.history.store import SCHEMA_VERSION, HistoryError, HistoryStore
+from stance.io.recording import DateSource, Recording, mp4_creation_time
 from test_cli import _assert_clean_failure, stance
 
 
@@ -36,7 +43,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="module")
 def doc(analysed: Any) -> dict[str, Any]:
-    from stance.report import to_dict
+    from stance.report.document import to_dict
 
     return to_dict(analysed(SAMPLE))
 
@@ -151,7 +158,7 @@ def test_an_unwritable_history_folder(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_container_creation_time(tmp_path: Path) -> None:
-    from stance.videotools import run_ffmpeg
+    from stance.io.ffmpeg import run_ffmpeg
 
     clip = tmp_path / "dated.mp4"
     run_ffmpeg(
@@ -176,7 +183,7 @@ def test_history_from_the_command_line(doc: dict[str, Any], tmp_path: Path) -> N
     assert "kept in alice's history" in res.stderr
     own = json.loads(report.read_text())
     # two more tests on later dates through the same recording path (no more pose runs)
-    from stance.cli_history import record_test
+    from stance.cli.history import record_test
 
     with HistoryStore() as store:
         for day in (8, 15):
@@ -245,8 +252,8 @@ def test_date_needs_a_person_and_a_date() -> None:
 def test_history_page_renders_in_headless_chromium(doc: dict[str, Any], tmp_path: Path) -> None:
     import numpy as np
 
-    from stance.cli_history import record_test
-    from stance.history_report import write_history_files
+    from stance.cli.history import record_test
+    from stance.history.report import write_history_files
 
     with HistoryStore() as store:
         for day in (1, 8, 15):
@@ -295,8 +302,8 @@ def test_batch_keeps_every_clip_once(tmp_path: Path) -> None:
 
 
 def test_person_map(tmp_path: Path) -> None:
-    from stance.cli_history import BatchKeeper, read_person_map
-    from stance.errors import BadInputError
+    from stance.cli.history import BatchKeeper, read_person_map
+    from stance.core.errors import BadInputError
     from stance.pipeline import Settings
 
     mapping = tmp_path / "people.csv"

@@ -46,7 +46,7 @@ def _run(
 
 
 def test_installed_tool_analyses_the_bundled_sample(installed: Path, tmp_path: Path) -> None:
-    from stance.models import ensure_model
+    from stance.io.models import ensure_model
 
     model = ensure_model()  # the checkout's cached model: no second download in the test
     empty = tmp_path / "elsewhere"
@@ -64,7 +64,8 @@ def test_installed_tool_analyses_the_bundled_sample(installed: Path, tmp_path: P
 def test_installed_cache_is_the_users_cache_folder(installed: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("STANCE_MODEL_DIR", "XDG_CACHE_HOME")}
     env["HOME"] = str(tmp_path)
-    code = "from stance.models import cache_dir; from stance.resources import checkout_root; " \
+    code = "from stance.io.models import cache_dir; " \
+           "from stance.io.resources import checkout_root; " \
            "print(cache_dir()); print(checkout_root())"  # fmt: skip
     res = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path, env=env,
                          capture_output=True, text=True, check=True)  # fmt: skip

@@ -4,7 +4,7 @@ from dataclasses import fields, replace
 
 import pytest
 
-from stance.judge import (
+from stance.analysis.judge import (
     SOURCES,
     Status,
     Thresholds,
@@ -12,9 +12,9 @@ from stance.judge import (
     judge,
     norm_for_age,
 )
-from stance.measure import Measurements
-from stance.quality import QualityFlag, QualityReport
-from stance.track import PoseTrack, Side
+from stance.analysis.measure import Measurements
+from stance.analysis.quality import QualityFlag, QualityReport
+from stance.core.track import PoseTrack, Side
 from synthetic import analyse, make_test_track
 
 CLEAN = QualityReport((), 1.0, 1.0, 1.0, 0.0)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE
-from stance.clean import clean_track
-from stance.lighting import MIN_CONTRAST, LightMeter, frame_light
-from stance.quality import BLOCKING_ORDER, POOR_LIGHT, assess_quality
-from stance.segment import segment
-from stance.source import Frame
+from stance.analysis.clean import clean_track
+from stance.analysis.lighting import MIN_CONTRAST, LightMeter, frame_light
+from stance.analysis.quality import BLOCKING_ORDER, POOR_LIGHT, assess_quality
+from stance.analysis.segment import segment
+from stance.io.source import Frame
 from synthetic import make_test_track
 from test_cli import stance
 
@@ -56,11 +56,11 @@ def test_poor_light_is_the_first_blocking_flag() -> None:
 
 
 def test_a_dark_clip_is_called_dark(tmp_path: Path) -> None:
-    from stance.videotools import ffmpeg_exe, run_ffmpeg
+    from stance.io.ffmpeg import ffmpeg_exe, run_ffmpeg
 
     assert ffmpeg_exe()
     dark = tmp_path / "dark.mp4"
-    k = 0.15  # measured: at this darkness the pelvis is lost (see stance.lighting)
+    k = 0.15  # measured: at this darkness the pelvis is lost (see stance.analysis.lighting)
     lut = f"lutyuv=y=val*{k}:u=(val-128)*{k}+128:v=(val-128)*{k}+128"
     run_ffmpeg(["-i", str(SAMPLE), "-vf", lut, "-c:v", "libx264", "-crf", "18", "-an", str(dark)])
     out = tmp_path / "dark.json"
@@ -75,7 +75,7 @@ def test_a_dark_clip_is_called_dark(tmp_path: Path) -> None:
 
 
 def test_the_sample_is_lit_well_enough(tmp_path: Path) -> None:
-    """The bundled clip (and every real and rendered clip, docs in stance.lighting) is far
+    """The bundled clip (and every real and rendered clip, docs in stance.analysis.lighting) is far
     above the threshold: the check must not refuse ordinary footage."""
     meter = LightMeter()
     import cv2

@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO, SAMPLE, footage
-from stance.cli import app
-from stance.live_io import Latest, paced
-from stance.live_view import ViewInfo, render, wrap
-from stance.source import Frame
+from stance.cli.main import app
+from stance.io.source import Frame
+from stance.live.sources import Latest, paced
+from stance.live.view import ViewInfo, render, wrap
 from xwd import need_opencv_window, screenshot, xvfb
 
 runner = CliRunner()
@@ -150,7 +150,7 @@ def test_live_on_tree_pose_completes_the_right_side(tmp_path: Path) -> None:
     shown = _frames_of(out)
     assert len(shown) > 100
     # during the hold (~20 s in): the prompt banner on top, the skeleton's joints drawn
-    from stance import overlay as ov
+    from stance.report import overlay as ov
 
     mid = shown[len(shown) * 20 // 47]
     joints = np.all(np.abs(mid.astype(int) - np.array(ov.ORANGE)) <= 40, axis=-1).sum()
@@ -255,7 +255,7 @@ def _overlay_found(img: np.ndarray) -> bool:
     """The live window is on screen with a readable overlay during the first hold: the
     skeleton's orange joints, the pelvis line in red (the sample's LEFT hold drops 3 deg,
     over the 2-deg threshold) and the prompt banner's white text on a dark panel."""
-    from stance import overlay as ov
+    from stance.report import overlay as ov
 
     win = _window(img)
     if win.size == 0:

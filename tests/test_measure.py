@@ -5,11 +5,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from stance.clean import clean_track
-from stance.measure import Measurements, TrialMetrics, center_of_mass, measure
-from stance.pelvis import HipLineEstimator, PrecomputedTilt, line_tilt_deg
-from stance.segment import segment
-from stance.track import LM, PoseTrack, Side
+from stance.analysis.clean import clean_track
+from stance.analysis.measure import Measurements, TrialMetrics, center_of_mass, measure
+from stance.analysis.pelvis import HipLineEstimator, PrecomputedTilt, line_tilt_deg
+from stance.analysis.segment import segment
+from stance.core.track import LM, PoseTrack, Side
 from synthetic import analyse, make_test_track
 
 

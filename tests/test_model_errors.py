@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE
-from stance import models
+from stance.io import models as models
 
 NATIVE_MARKS = ("W0000", "E0000", "I0000", "Stack trace", "INFO: ", "WARNING: ", "ERROR: ")
 

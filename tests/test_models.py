@@ -14,9 +14,9 @@ from typing import ClassVar
 
 import pytest
 
-from stance import models
-from stance.errors import ModelError
-from stance.models import ModelSpec
+from stance.core.errors import ModelError
+from stance.io import models as models
+from stance.io.models import ModelSpec
 
 
 def _fake_task_bytes() -> bytes:
@@ -265,7 +265,7 @@ def test_pose_estimator_turns_mediapipe_failures_into_model_errors(
 ) -> None:
     import numpy as np
 
-    from stance.pose import PoseEstimator
+    from stance.vision.landmarker import PoseEstimator
 
     minimal = _bundle(tmp_path / "minimal.task", {n: _tflite() for n in models.TASK_MEMBERS})
     with pytest.raises(ModelError, match=r"cannot load the pose model .*minimal\.task"):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SAMPLE
-from stance import native
+from stance.vision import native as native
 
 NATIVE_LINE = re.compile(
     r"^(?:[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\]"  # absl/glog
@@ -145,7 +145,7 @@ def _clean_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def model() -> Path:
-    from stance.models import ensure_model
+    from stance.io.models import ensure_model
 
     return ensure_model()
 
@@ -162,7 +162,7 @@ def test_mediapipe_alone_looks_up_its_logging_host(tmp_path: Path, model: Path) 
 def test_stance_pose_estimator_sends_nothing(tmp_path: Path, model: Path) -> None:
     """stance's PoseEstimator used as a library (a notebook, a Dask worker)."""
     script = (
-        "import numpy as np\nfrom stance.pose import PoseEstimator\n"
+        "import numpy as np\nfrom stance.vision.landmarker import PoseEstimator\n"
         f"with PoseEstimator({str(model)!r}) as est:\n"
         "    for i in range(3):\n"
         "        est.detect(np.zeros((256, 256, 3), np.uint8), i / 10)\n"
@@ -218,7 +218,7 @@ def test_silenced_descriptor_2_keeps_python_stderr() -> None:
     script = (
         "import logging, os, sys\n"
         "logging.basicConfig(format='%(message)s')\n"
-        "from stance.native import silence_native_stderr\n"
+        "from stance.vision.native import silence_native_stderr\n"
         "assert silence_native_stderr()\n"
         "os.write(2, b'W0000 00:00:1.0 1 native.cc:1] native\\n')\n"
         "print('ours', file=sys.stderr)\n"

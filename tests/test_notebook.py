@@ -73,7 +73,7 @@ def test_notebook_executes_clean(executed: Any) -> None:
 
 
 def test_notebook_agrees_with_analyze(executed: Any, analysed: Callable[..., Any]) -> None:
-    from stance.report import to_dict
+    from stance.report.document import to_dict
 
     last = json.loads(_stdout(executed.cells[-1]).strip().splitlines()[-1])
     doc = to_dict(analysed(SAMPLE))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE
-from stance.atomic import same_file, target_problem, write_atomic
+from stance.core.atomic import same_file, target_problem, write_atomic
 from test_cli import _assert_clean_failure, stance
 
 
@@ -86,7 +86,7 @@ def test_new_folders_are_fine(tmp_path: Path) -> None:
 
 
 def test_the_longest_allowed_name_can_be_written(tmp_path: Path) -> None:
-    from stance.video_writer import H264Writer
+    from stance.io.video_writer import H264Writer
 
     name = "n" * 251 + ".csv"  # 255 bytes: the temporary name beside it must be shorter
     assert target_problem(tmp_path / name, "--csv") is None

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from stance.pelvis_image import PelvisImageResult, PelvisImageTracker
-from stance.source import Frame
+from stance.io.source import Frame
+from stance.vision.pelvis_texture import PelvisImageResult, PelvisImageTracker
 
 W, H = 480, 640
 R_HIP = np.array([205.0, 360.0])  # person's RIGHT hip: image left (not mirrored)

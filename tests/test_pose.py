@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from stance.pose import PersonPose, SubjectTracker, TrackBuilder, from_mediapipe
-from stance.track import LM, N_LANDMARKS, PoseTrack, Side
+from stance.core.track import LM, N_LANDMARKS, PoseTrack, Side
+from stance.vision.landmarker import PersonPose, SubjectTracker, TrackBuilder, from_mediapipe
 
 
 def _person(cx: float, cy: float, h: float) -> PersonPose:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE, footage
-from stance.protocol import Observation, Prompt, Protocol, ProtocolConfig, Step, observe
-from stance.track import LM, PoseTrack, Side
+from stance.core.track import LM, PoseTrack, Side
+from stance.live.protocol import Observation, Prompt, Protocol, ProtocolConfig, Step, observe
 from synthetic import make_test_track
 
 WINDOW = 12

@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from stance.clean import clean_track
-from stance.quality import (
+from stance.analysis.clean import clean_track
+from stance.analysis.quality import (
     CUT_IN_TRIAL,
     FEET_OUT,
     HIGH_LIFT,
@@ -20,8 +20,8 @@ from stance.quality import (
     QualityReport,
     assess_quality,
 )
-from stance.segment import segment
-from stance.track import LM, PoseTrack
+from stance.analysis.segment import segment
+from stance.core.track import LM, PoseTrack
 from synthetic import make_test_track
 
 

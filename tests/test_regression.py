@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import AVATAR, REPO, SAMPLE, footage
-from stance.track import Side
+from stance.core.track import Side
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from truth_clips import Fit, truth_trials

@@ -12,10 +12,10 @@ import pytest
 
 from browser import needs_chromium, screenshot_page
 from conftest import SAMPLE, footage
-from stance.measure import held_level
-from stance.report import finding_sentence, summary_line, to_dict
-from stance.report_csv import COLUMNS, settled_indices, write_csv
-from stance.report_html import write_html
+from stance.analysis.measure import held_level
+from stance.report.document import finding_sentence, summary_line, to_dict
+from stance.report.html_page import write_html
+from stance.report.series_csv import COLUMNS, settled_indices, write_csv
 from test_cli import stance
 
 
@@ -83,7 +83,7 @@ def test_html_is_self_contained(analysis: Any, html_file: Path) -> None:
 def test_write_fails_without_a_partial_file(
     analysis: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import stance.report_html as rh
+    import stance.report.html_page as rh
 
     def boom(_a: Any) -> bytes:
         raise RuntimeError("boom")

@@ -5,9 +5,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from stance.clean import clean_track
-from stance.segment import BOTH_DOWN, Segmentation, segment
-from stance.track import LM, PoseTrack, Side
+from stance.analysis.clean import clean_track
+from stance.analysis.segment import BOTH_DOWN, Segmentation, segment
+from stance.core.track import LM, PoseTrack, Side
 from synthetic import make_test_track, phase_times
 
 LEFT_FOOT = [LM.LEFT_ANKLE, LM.LEFT_HEEL, LM.LEFT_FOOT_INDEX]

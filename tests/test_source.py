@@ -1,4 +1,4 @@
-"""Tests for stance.source: probing, upright frames, timestamps, decimation, bad input."""
+"""Tests for stance.io.source: probing, upright frames, timestamps, decimation, bad input."""
 
 from __future__ import annotations
 
@@ -12,16 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stance import source
-from stance.errors import BadInputError
-from stance.source import Frame, VideoInfo, iter_frames, probe_video
-from stance.videotools import (
-    make_pattern_clip,
-    make_variant,
-    make_vfr_clip,
-    read_pattern_index,
-    run_ffmpeg,
-)
+from stance.core.errors import BadInputError
+from stance.io import source as source
+from stance.io.ffmpeg import run_ffmpeg
+from stance.io.source import Frame, VideoInfo, iter_frames, probe_video
+from videotools import make_pattern_clip, make_variant, make_vfr_clip, read_pattern_index
 
 W, H, FPS, N = 160, 120, 30.0, 60
 FOOTAGE = Path(__file__).resolve().parents[2] / "shared" / "footage"
@@ -71,7 +66,7 @@ def test_probe_plain(clips: dict[str, Path]) -> None:
 
 
 def test_import_is_lazy() -> None:
-    code = "import sys, stance.source; print('cv2' in sys.modules)"
+    code = "import sys, stance.io.source; print('cv2' in sys.modules)"
     import subprocess
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

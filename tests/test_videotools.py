@@ -1,4 +1,4 @@
-"""Tests for stance.videotools: ffmpeg variants of a synthetic pattern clip."""
+"""Tests for videotools (and stance.io.ffmpeg): ffmpeg variants of a synthetic pattern clip."""
 
 from __future__ import annotations
 
@@ -8,17 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stance.errors import BadInputError
-from stance.source import iter_frames, probe_video
-from stance.videotools import (
-    FfmpegError,
-    ffmpeg_exe,
+from stance.core.errors import BadInputError
+from stance.io.ffmpeg import FfmpegError, ffmpeg_exe, run_ffmpeg
+from stance.io.source import iter_frames, probe_video
+from videotools import (
     make_pattern_clip,
     make_variant,
     make_vfr_clip,
     pattern_image,
     read_pattern_index,
-    run_ffmpeg,
 )
 
 W, H, FPS, N = 160, 120, 30.0, 60

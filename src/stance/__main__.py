@@ -1,5 +1,5 @@
 """`python -m stance` is the `stance` command."""
 
-from stance.cli import app
+from stance.cli.main import app
 
 app(prog_name="stance")

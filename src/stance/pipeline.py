@@ -14,23 +14,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stance.clean import clean_track
-from stance.errors import BadInputError, NoValidTestError
-from stance.judge import Thresholds, Verdict, judge
-from stance.lighting import UNKNOWN_LIGHTING, Lighting, LightMeter
-from stance.measure import Measurements, measure
-from stance.pelvis import FusedTilt, HipLineEstimator, PelvisEstimator, PrecomputedTilt
-from stance.quality import QualityReport, assess_quality, lighting_message, too_short_message
-from stance.segment import Segmentation, segment
-from stance.source import Frame, VideoInfo, iter_frames, probe_video
-from stance.track import PoseTrack
+from stance.analysis.clean import clean_track
+from stance.analysis.judge import Thresholds, Verdict, judge
+from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting, LightMeter
+from stance.analysis.measure import Measurements, measure
+from stance.analysis.pelvis import FusedTilt, HipLineEstimator, PelvisEstimator, PrecomputedTilt
+from stance.analysis.quality import (
+    QualityReport,
+    assess_quality,
+    lighting_message,
+    too_short_message,
+)
+from stance.analysis.segment import Segmentation, segment
+from stance.core.errors import BadInputError, NoValidTestError
+from stance.core.track import PoseTrack
+from stance.io.source import Frame, VideoInfo, iter_frames, probe_video
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from stance.pelvis_edge import PelvisEdgeTracker
-    from stance.pelvis_image import PelvisImageTracker
-    from stance.pose import FrameObserver
+    from stance.vision.landmarker import FrameObserver
+    from stance.vision.pelvis_edge import PelvisEdgeTracker
+    from stance.vision.pelvis_texture import PelvisImageTracker
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +140,8 @@ def pelvis_observer(name: str) -> PelvisObserver | None:
         raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
     if name == "hip_line":
         return None
-    from stance.pelvis_edge import PelvisEdgeTracker
-    from stance.pelvis_image import PelvisImageTracker
+    from stance.vision.pelvis_edge import PelvisEdgeTracker
+    from stance.vision.pelvis_texture import PelvisImageTracker
 
     make = {"pelvis_image": PelvisImageTracker, "pelvis_edge": PelvisEdgeTracker}
     names = IMAGE_EVIDENCE if name == "fused" else (name,)
@@ -175,7 +180,7 @@ def judge_track(
     """clean -> segment -> quality -> measure -> judge on one raw pose track.
 
     ``source_fps`` is the recording's frame rate when the track was decimated from it;
-    ``lighting`` how its frames were lit (`stance.lighting.LightMeter`).
+    ``lighting`` how its frames were lit (`stance.analysis.lighting.LightMeter`).
     """
     track = clean_track(raw)
     seg = segment(track)
@@ -202,7 +207,7 @@ def run_pose(
     progress: ProgressFn | None = None,
 ) -> PoseTrack:
     """Decode the clip and run the pose model on every analysed frame."""
-    from stance.pose import PoseEstimator, track_frames
+    from stance.vision.landmarker import PoseEstimator, track_frames
 
     expected = video.n_frames
     if settings.max_fps and video.fps_nominal > settings.max_fps:
@@ -246,7 +251,7 @@ def analyze(
         ModelError: no pose model could be provisioned.
         NoValidTestError: nobody was found in the clip.
     """
-    from stance.models import ensure_model
+    from stance.io.models import ensure_model
 
     settings = settings or Settings()
     path = Path(path)

@@ -1,0 +1,10 @@
+"""Numbers from tracks, in pipeline order (numpy and scipy only: no cv2, no mediapipe;
+``tests/test_layout.py`` enforces it).
+
+1. ``clean``: drop implausible landmarks, fill short gaps, smooth.
+2. ``segment``: find the quiet-standing baseline and the single-leg trials.
+3. ``pelvis`` and ``fuse``: the pelvis-tilt estimators and their uncertainty-weighted fusion.
+4. ``measure``: per trial, the pelvic drop, trunk lean, weight shift and hold time.
+5. ``lighting`` and ``quality``: can this clip be judged at all, and why not.
+6. ``judge``: the verdict per side, with its confidence.
+"""

@@ -1,0 +1,443 @@
+"""Judge the measurements: a finding per stance side, then the weak side(s) or "cannot tell".
+
+The weak side is the STANCE side: standing on the right leg, a drop of the (lifted) left side of
+the pelvis means the RIGHT gluteus medius is not holding the pelvis level (a positive right
+Trendelenburg sign). A level pelvis kept by leaning the trunk over the stance leg is the
+compensated sign and is not "normal" either.
+
+Per stance side (the longest valid trial on that leg), with the interval [low, high] in which
+the true drop is expected (``stance.analysis.fuse``: the measurement uncertainty, k = 2,
+plus what the image is known not to see):
+- POSITIVE: low >= threshold;
+- INCONCLUSIVE: the threshold inside [low, high], or no valid trial on that leg;
+- COMPENSATED: high below the threshold, trunk lean toward the stance side >= lean threshold
+  + its uncertainty;
+- NORMAL: otherwise (a lean within its uncertainty of the threshold is inconclusive too).
+So a reading is called normal only when even the largest true drop it allows is below the
+threshold: a weak side is never reported as healthy because the image under-reads.
+Lean uncertainty = max(1 deg, ``noise_factor`` x baseline SD of the trunk angle).
+
+Never a verdict when quality is blocking or no trial was found ("cannot_tell" with the reason).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from stance.analysis.measure import Measurements, TrialMetrics
+from stance.analysis.quality import MIN_JUDGEABLE_HOLD_S, QualityReport
+from stance.core.track import Side
+
+HARDCASTLE_NADE_1985 = (
+    "Hardcastle P, Nade S. The significance of the Trendelenburg test. "
+    "J Bone Joint Surg Br. 1985;67(5):741-746"
+)
+SPRINGER_2007 = (
+    "Springer BA, Marin R, Cyhan T, Roberts H, Gill NW. Normative values for the unipedal "
+    "stance test with eyes open and closed. J Geriatr Phys Ther. 2007;30(1):8-15"
+)
+
+# Unipedal stance, eyes open: best of 3 trials, 45-s ceiling, women and men pooled (the study
+# found no sex effect), rounded to whole seconds as reproduced by a secondary summary (The Prehab
+# Guys, "Single Leg Balance Assessment"). Check against the paper's table before clinical use.
+SINGLE_LEG_STANCE_NORMS_S: tuple[tuple[int, int, float], ...] = (
+    (18, 39, 44.0),
+    (40, 49, 41.0),
+    (50, 59, 41.0),
+    (60, 69, 32.0),
+    (70, 79, 21.0),
+    (80, 99, 9.0),
+)
+
+SOURCES: dict[str, str] = {
+    "drop_deg": "Project's choice: a TRUE drop of 2 degrees or more of the lifted side counts. The "
+    "clinical sign is read by eye (any drop of the unsupported side is abnormal, "
+    + HARDCASTLE_NADE_1985
+    + "). The image estimators read the garments and skin at the pelvis, which on rendered "
+    "characters with exact truth turned by 0.3-1 times the pelvis (docs/VALIDATION.md), so "
+    "each reading comes with the range of true drops it allows (stance.analysis.fuse) and the "
+    "threshold is compared with that range: positive when all of it is above, normal only "
+    "when all of it is below.",
+    "lean_deg": "Project's choice: 5 degrees of trunk lean toward the stance leg, relative to "
+    "quiet standing, marks a compensated sign.",
+    "shift_asymmetry": "Project's choice: one side's lateral shift at least twice the other's "
+    "(difference >= 50% of the larger) is 'clearly larger' (the seed documents give no number).",
+    "dramatic_shift_frac": "Project's choice: a centre of mass moved past the stance ankle "
+    "(1.25 x the baseline distance to it) is a 'dramatic' shift.",
+    "weight_asymmetry_pct": "Project's choice: a quiet-stance split beyond 60/40 is noted.",
+    "min_hold_s": "Project's choice: 0.5 s lift transient + 1.5 s of settled stance.",
+    "hold_criterion_s": "30-second single-leg stance of the clinical Trendelenburg test: "
+    + HARDCASTLE_NADE_1985,
+    "norms": "Single-leg stance times by age, eyes open: " + SPRINGER_2007,
+    "confidence": "Project's heuristic: margin to the threshold in uncertainties, hold length, "
+    "warnings and the pelvis estimator's known reliability.",
+}
+
+# Known reliability of pelvis estimators (multiplies the confidence). The hip-landmark line
+# under-reads a real drop (slope ~0.2 on rendered avatars with exact truth).
+ESTIMATOR_RELIABILITY: dict[str, float] = {
+    "hip_line": 0.6,
+    "pelvis_image": 0.85,
+    "pelvis_edge": 0.85,
+    "fused": 0.85,
+}
+
+
+class Outcome(str, Enum):
+    """What a verdict says: the weak side(s), none, or that it cannot tell."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    BOTH = "both"
+    NONE = "none"
+    CANNOT_TELL = "cannot_tell"
+
+    @property
+    def weak_sides(self) -> tuple[Side, ...]:
+        """The sides whose gluteus medius looks weak (empty for none or cannot tell)."""
+        return {
+            Outcome.LEFT: (Side.LEFT,),
+            Outcome.RIGHT: (Side.RIGHT,),
+            Outcome.BOTH: (Side.LEFT, Side.RIGHT),
+        }.get(self, ())
+
+
+class Status(str, Enum):
+    """A standing leg's finding."""
+
+    NORMAL = "normal"
+    POSITIVE = "positive"
+    COMPENSATED = "compensated"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds; each one's source is in ``SOURCES``.
+
+    Attributes:
+        drop_deg: pelvic drop of the lifted side (degrees) from which a side is positive.
+        lean_deg: trunk lean toward the stance side (degrees) for a compensated sign.
+        shift_asymmetry: (larger - smaller) / larger lateral shift for "clearly larger".
+        dramatic_shift_frac: shift (fraction of the COM-to-ankle distance) called dramatic.
+        weight_asymmetry_pct: quiet-stance weight split away from 50% that is noted.
+        min_hold_s: shortest hold that is judged.
+        hold_criterion_s: the clinical test's hold time.
+        min_uncertainty_deg: floor of an angle's uncertainty.
+        noise_factor: uncertainty = this x the baseline SD of the angle.
+    """
+
+    drop_deg: float = 2.0
+    lean_deg: float = 5.0
+    shift_asymmetry: float = 0.5
+    dramatic_shift_frac: float = 1.25
+    weight_asymmetry_pct: float = 10.0
+    min_hold_s: float = MIN_JUDGEABLE_HOLD_S
+    hold_criterion_s: float = 30.0
+    min_uncertainty_deg: float = 0.5
+    noise_factor: float = 2.0
+
+
+@dataclass(frozen=True)
+class SideFinding:
+    """The finding for one STANCE side (None numbers where that leg had no valid trial).
+
+    Attributes:
+        drop_deg: pelvic drop of the lifted side, + = lower (degrees).
+        drop_uncertainty_deg: its measurement uncertainty, k = 2 (degrees).
+        drop_low_deg / drop_high_deg: where the true drop is expected
+            (k = 2, ``stance.analysis.fuse``).
+        evidence: the estimators that carried the drop, largest weight first.
+        lean_deg: trunk lean toward the stance side (degrees).
+        shift_frac / shift_pct_hip: lateral COM shift toward the stance ankle.
+        confidence: 0-1 that the status is right (0 when inconclusive).
+        reasons: plain-words explanations.
+    """
+
+    stance: Side
+    status: Status
+    drop_deg: float | None
+    drop_uncertainty_deg: float | None
+    lean_deg: float | None
+    shift_frac: float | None
+    shift_pct_hip: float | None
+    hold_s: float | None
+    confidence: float
+    reasons: tuple[str, ...]
+    drop_low_deg: float | None = None
+    drop_high_deg: float | None = None
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HoldAssessment:
+    """Longest hold on one stance leg against the 30-s criterion and, given an age, the norm."""
+
+    stance: Side
+    hold_s: float
+    meets_criterion: bool
+    norm_s: float | None
+    norm_source: str | None
+    below_norm: bool | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer.
+
+    Attributes:
+        outcome: the weak side(s), none, or cannot tell.
+        reason: plain words; for "cannot_tell" it starts with the problem.
+    """
+
+    outcome: Outcome
+    reason: str
+    findings: dict[Side, SideFinding]
+    holds: tuple[HoldAssessment, ...]
+    weight_asymmetry_note: str | None
+
+
+def norm_for_age(age: int) -> float | None:
+    """Single-leg stance norm (s, eyes open) for an age in years, or None outside the table."""
+    for lo, hi, seconds in SINGLE_LEG_STANCE_NORMS_S:
+        if lo <= age <= hi:
+            return seconds
+    return None
+
+
+def judge(
+    meas: Measurements,
+    quality: QualityReport,
+    *,
+    thresholds: Thresholds = Thresholds(),
+    age: int | None = None,
+) -> Verdict:
+    """The verdict for one clip (see the module docstring)."""
+    th = thresholds
+    warnings_n = sum(1 for f in quality.flags if not f.blocking)
+    reliability = ESTIMATOR_RELIABILITY.get(meas.estimator, 1.0)
+    findings = {
+        side: _side_finding(
+            side,
+            [m for m in meas.trials if m.trial.stance is side],
+            th,
+            factor=reliability * 0.85**warnings_n,
+            estimator=meas.estimator,
+        )
+        for side in Side
+    }
+    holds = _holds(meas, th, age)
+    note = _weight_note(meas, findings, th)
+
+    blocking = quality.first_blocking
+    if blocking is not None:
+        return Verdict(Outcome.CANNOT_TELL, blocking.message, findings, holds, note)
+    if not meas.trials:
+        reason = "No single-leg stance found: no foot was lifted and held."
+        return Verdict(Outcome.CANNOT_TELL, reason, findings, holds, note)
+
+    weak = [s for s in Side if findings[s].status in (Status.POSITIVE, Status.COMPENSATED)]
+    if len(weak) == 2:
+        reason = " ".join(findings[s].reasons[0] for s in Side)
+        return Verdict(Outcome.BOTH, reason, findings, holds, note)
+    if len(weak) == 1:
+        side = weak[0]
+        reason = findings[side].reasons[0]
+        other = findings[side.other]
+        if other.status is Status.INCONCLUSIVE:
+            reason += " " + other.reasons[0]
+        return Verdict(Outcome(side.value), reason, findings, holds, note)
+    if all(findings[s].status is Status.NORMAL for s in Side):
+        reason = (
+            "Both legs held the pelvis level without leaning: no sign of a weak gluteus medius."
+        )
+        return Verdict(Outcome.NONE, reason, findings, holds, note)
+    unclear = [findings[s] for s in Side if findings[s].status is Status.INCONCLUSIVE]
+    untested = [s for s in Side if not any(m.trial.stance is s for m in meas.trials)]
+    head = "Only one side was tested: " if untested else "Cannot tell: "
+    reason = head + " ".join(f.reasons[0] for f in unclear)
+    normal = [s for s in Side if findings[s].status is Status.NORMAL]
+    if normal:
+        reason += f" Standing on the {normal[0].caps} leg the pelvis stayed level."
+    return Verdict(Outcome.CANNOT_TELL, reason, findings, holds, note)
+
+
+def _margin_confidence(margin: float, uncertainty: float) -> float:
+    """0.5 at one uncertainty from the threshold, rising toward 1 (project's heuristic)."""
+    z = abs(margin) / uncertainty
+    return max(0.0, min(1.0, 1.0 - 0.5 * math.exp(-(z - 1.0))))
+
+
+def _side_finding(
+    stance: Side,
+    trials: list[TrialMetrics],
+    th: Thresholds,
+    *,
+    factor: float,
+    estimator: str,
+) -> SideFinding:
+    leg = stance.caps
+    lifted = stance.other.value
+    if not trials:
+        return SideFinding(
+            stance, Status.INCONCLUSIVE, None, None, None, None, None, None, 0.0,
+            (f"The {leg} leg was not tested (no lift of the {lifted} foot was found).",),
+        )  # fmt: skip
+    valid = [m for m in trials if m.valid and m.hold_s >= th.min_hold_s]
+    longest = max(trials, key=lambda m: m.hold_s)
+    if not valid:
+        if longest.hold_s < th.min_hold_s:
+            why = f"hold too short ({longest.hold_s:.1f} s, at least {th.min_hold_s:.0f} s needed)"
+        elif longest.trial.baseline is not None and not np.isfinite(longest.drop_deg):
+            why = (
+                f"the pelvis could be measured in only {100 * longest.drop_coverage:.0f}% of the "
+                "frames (hidden by clothing, hands or the lifted thigh, or too plain to track)"
+            )
+        else:
+            why = "no quiet standing on both feet just before the lift to compare with"
+        return SideFinding(
+            stance, Status.INCONCLUSIVE, None, None, None, None, None, longest.hold_s, 0.0,
+            (f"The {leg} leg could not be judged: {why}.",),
+        )  # fmt: skip
+    m = max(valid, key=lambda v: v.hold_s)
+    assert m.fused is not None  # a valid trial has a fused drop
+    unc, low, high = m.fused.uncertainty_deg, m.fused.low_deg, m.fused.high_deg
+    lean_unc = _uncertainty(m.lean_noise_deg, th, floor=1.0)
+    hold_factor = min(1.0, math.sqrt(m.hold_s / 5.0))
+    drop_txt = f"the {lifted} side of the pelvis moved {m.drop_deg:+.1f} deg (+ = dropped)"
+    if low >= th.drop_deg:
+        status = Status.POSITIVE
+        conf = _margin_confidence(m.drop_deg - th.drop_deg, unc)
+        main = (
+            f"Standing on the {leg} leg the {lifted} side of the pelvis dropped "
+            f"{m.drop_deg:.1f} deg (threshold {th.drop_deg:.0f} deg): the {leg} gluteus medius "
+            "looks weak (positive Trendelenburg sign)."
+        )
+    elif high >= th.drop_deg:
+        status = Status.INCONCLUSIVE
+        conf = 0.0
+        main = (
+            f"Standing on the {leg} leg {drop_txt}; the true drop may be anywhere from "
+            f"{low:+.1f} to {high:+.1f} deg, which includes the {th.drop_deg:.0f}-degree "
+            "threshold: borderline."
+        )
+    elif m.lean_deg >= th.lean_deg + lean_unc:
+        status = Status.COMPENSATED
+        conf = min(
+            _margin_confidence(m.lean_deg - th.lean_deg, lean_unc),
+            _margin_confidence(high - th.drop_deg, unc),
+        )
+        main = (
+            f"Standing on the {leg} leg the pelvis stayed level but the trunk leaned "
+            f"{m.lean_deg:.1f} deg over the {leg} leg (threshold {th.lean_deg:.0f} deg): a "
+            f"compensated sign, the {leg} gluteus medius looks weak."
+        )
+    elif m.lean_deg > th.lean_deg - lean_unc:
+        status = Status.INCONCLUSIVE
+        conf = 0.0
+        main = (
+            f"Standing on the {leg} leg the pelvis stayed level but the trunk leaned "
+            f"{m.lean_deg:.1f} deg, within its uncertainty (+/-{lean_unc:.1f} deg) of the "
+            f"{th.lean_deg:.0f}-degree threshold: borderline."
+        )
+    else:
+        status = Status.NORMAL
+        conf = min(
+            _margin_confidence(high - th.drop_deg, unc),
+            _margin_confidence(m.lean_deg - th.lean_deg, lean_unc),
+        )
+        main = f"Standing on the {leg} leg the pelvis stayed level ({drop_txt}) without leaning."
+    reasons = [main]
+    if len(valid) > 1:
+        reasons.append(f"{len(valid)} holds on the {leg} leg; the longest one was used.")
+    if factor < 1.0 and status is not Status.INCONCLUSIVE:
+        reasons.append(_confidence_note(estimator))
+    return SideFinding(
+        stance=stance,
+        status=status,
+        drop_deg=m.drop_deg,
+        drop_uncertainty_deg=unc,
+        lean_deg=m.lean_deg,
+        shift_frac=m.shift_frac,
+        shift_pct_hip=m.shift_pct_hip,
+        hold_s=m.hold_s,
+        confidence=conf * hold_factor * factor,
+        reasons=tuple(reasons),
+        drop_low_deg=low,
+        drop_high_deg=high,
+        evidence=m.fused.carried_by,
+    )
+
+
+def _uncertainty(noise_deg: float, th: Thresholds, *, floor: float | None = None) -> float:
+    lo = th.min_uncertainty_deg if floor is None else max(floor, th.min_uncertainty_deg)
+    if not math.isfinite(noise_deg):
+        return 2.0 * lo
+    return max(lo, th.noise_factor * noise_deg)
+
+
+def _confidence_note(estimator: str) -> str:
+    if estimator in ESTIMATOR_RELIABILITY:
+        return (
+            f"Confidence is reduced: the pelvis was measured with '{estimator}', which is known "
+            "to under-read a real drop, and/or the video has quality warnings."
+        )
+    return "Confidence is reduced by the video's quality warnings."
+
+
+def _holds(meas: Measurements, th: Thresholds, age: int | None) -> tuple[HoldAssessment, ...]:
+    norm = norm_for_age(age) if age is not None else None
+    out = []
+    for side in Side:
+        ts = [m.hold_s for m in meas.trials if m.trial.stance is side]
+        if not ts:
+            continue
+        hold = max(ts)
+        out.append(
+            HoldAssessment(
+                stance=side,
+                hold_s=hold,
+                meets_criterion=hold >= th.hold_criterion_s,
+                norm_s=norm,
+                norm_source=SPRINGER_2007 if norm is not None else None,
+                below_norm=None if norm is None else hold < norm,
+            )
+        )
+    return tuple(out)
+
+
+def _weight_note(
+    meas: Measurements, findings: dict[Side, SideFinding], th: Thresholds
+) -> str | None:
+    """Plain words about unequal weight distribution, or None."""
+    notes = []
+    w = meas.weight_left_pct
+    if w is not None and abs(w - 50.0) > th.weight_asymmetry_pct:
+        heavy = Side.LEFT if w > 50.0 else Side.RIGHT
+        share = w if heavy is Side.LEFT else 100.0 - w
+        notes.append(
+            f"Standing quietly, about {share:.0f}% of the weight was on the {heavy.caps} foot."
+        )
+    shifts = {s: findings[s].shift_frac for s in Side}
+    for s, v in shifts.items():
+        if v is not None and math.isfinite(v) and v >= th.dramatic_shift_frac:
+            notes.append(
+                f"To stand on the {s.caps} leg the body shifted dramatically over it "
+                f"({v:.0%} of the way to the ankle)."
+            )
+    a, b = shifts[Side.LEFT], shifts[Side.RIGHT]
+    if a is not None and b is not None and math.isfinite(a) and math.isfinite(b):
+        big, small = (Side.LEFT, Side.RIGHT) if a >= b else (Side.RIGHT, Side.LEFT)
+        hi, lo = max(a, b), min(a, b)
+        if hi > 0 and (hi - lo) / hi >= th.shift_asymmetry:
+            notes.append(
+                f"The body shifted clearly further over the {big.caps} foot ({hi:.0%}) than over "
+                f"the {small.caps} foot ({lo:.0%}) before lifting the other foot."
+            )
+    if not notes:
+        return None
+    return " ".join(notes) + " This suggests unequal weight distribution when standing."

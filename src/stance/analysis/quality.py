@@ -1,0 +1,369 @@
+"""Is this clip a judgeable single-leg stance test? Flags in plain words.
+
+Axis 0 is time. Works on a raw or a cleaned track: a landmark counts as seen when its position
+is finite and its visibility is at least ``min_visibility``.
+
+Per frame (frames with a person only):
+- person: at least 3 of the 4 torso landmarks (shoulders, hips) seen;
+- frontal: shoulder width + hip width at least ``frontal_ratio`` torso lengths (a side view
+  collapses both widths), the person's LEFT shoulder and hip on the image RIGHT of the right
+  ones (MediaPipe labels a person who faces the camera that way, mirrored video or not; in a
+  back view, or the frames of a turn, the order flips) and the face seen (nose and an eye);
+- feet in frame: both ankles and both foot tips inside the frame with MediaPipe ``presence``
+  (its in-frame likelihood) at least ``min_visibility``. Visibility is not required: a lifted
+  foot hidden behind the other leg is still in the picture.
+Tracking jumps: the hip midpoint moves more than ``jump_torso`` torso lengths between frames,
+or the torso length changes by more than a factor ``jump_scale`` (cuts, person switches).
+
+Blocking flags end the analysis with "cannot tell"; warnings lower the confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from stance.analysis.lighting import MIN_CONTRAST, UNKNOWN_LIGHTING, Lighting
+from stance.analysis.segment import BASELINE_S, Segmentation
+from stance.core.track import LM, PoseTrack
+
+HIGH_LIFT_LEGS = 0.4
+"""A hold with the lifted foot higher than this many leg lengths above the other (median) is
+not the clinical test (foot just off the floor, hip flexed 0-30 degrees, about 0.1-0.25 leg
+lengths on the sample and real footage) but a tree pose or knee-to-chest lift, which tilts the
+pelvis by itself (project's choice; tree_pose_right_studio holds at 0.8)."""
+
+MIN_JUDGEABLE_HOLD_S = 2.0
+"""Shortest hold that can be judged: the first 0.5 s is the lift transient, which leaves at least
+1.5 s of settled stance to measure (project's choice)."""
+
+MIN_CLIP_S = BASELINE_S + MIN_JUDGEABLE_HOLD_S
+"""Shortest clip that can hold a judgeable test: the standing baseline and the shortest
+judgeable hold. A shorter clip is refused before pose inference."""
+
+
+def too_short_message(name: str, duration_s: float) -> str | None:
+    """Why a clip of ``duration_s`` seconds cannot hold a test (one line), or None."""
+    if duration_s >= MIN_CLIP_S:
+        return None
+    return (
+        f"{name} is only {duration_s:.1f} s long: a single-leg stance test needs at least "
+        f"{MIN_CLIP_S:.0f} s ({BASELINE_S:.0f} s standing on both feet, then a hold of "
+        f"{MIN_JUDGEABLE_HOLD_S:.0f} s or more; the clinical test holds 30 s). Record the whole "
+        "test."
+    )
+
+
+# flag codes, in the order a verdict should name them
+POOR_LIGHT = "poor_lighting"
+NO_PERSON = "no_person"
+NOT_FRONTAL = "not_frontal"
+FEET_OUT = "feet_out_of_frame"
+CUT_IN_TRIAL = "cut_in_trial"
+NO_TRIAL = "no_trial"
+TOO_SHORT = "hold_too_short"
+NO_BASELINE = "no_baseline"
+MULTI_PERSON = "multiple_people"
+JUMPS = "tracking_jumps"
+LOW_FPS = "low_frame_rate"
+HIGH_LIFT = "lift_too_high"
+BLOCKING_ORDER = (
+    POOR_LIGHT,
+    NO_PERSON,
+    NOT_FRONTAL,
+    FEET_OUT,
+    CUT_IN_TRIAL,
+    NO_TRIAL,
+    TOO_SHORT,
+    NO_BASELINE,
+)
+
+
+@dataclass(frozen=True)
+class QualityFlag:
+    """One problem: a stable ``code``, a plain-words ``message`` (the problem and what to do)."""
+
+    code: str
+    message: str
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Quality of one clip.
+
+    Attributes:
+        flags: problems found, blocking ones first (in ``BLOCKING_ORDER``).
+        person_fraction: share of frames with a person.
+        frontal_fraction: share of person frames seen from the front (in the trials and their
+            baselines when there are trials, else in the whole clip).
+        feet_visible_fraction: share of person frames with both feet seen inside the frame
+            (trials and baselines when there are trials, else the whole clip).
+        multi_person_fraction: share of frames where more than one person was detected.
+        lighting: brightness and contrast of the analysed frames (`stance.analysis.lighting`).
+    """
+
+    flags: tuple[QualityFlag, ...]
+    person_fraction: float
+    frontal_fraction: float
+    feet_visible_fraction: float
+    multi_person_fraction: float
+    lighting: Lighting = UNKNOWN_LIGHTING
+
+    @property
+    def blocking(self) -> bool:
+        return any(f.blocking for f in self.flags)
+
+    @property
+    def first_blocking(self) -> QualityFlag | None:
+        return next((f for f in self.flags if f.blocking), None)
+
+
+class _Adder(Protocol):
+    """The flag-adding callback: (code, message, *, blocking)."""
+
+    def __call__(self, code: str, message: str, *, blocking: bool) -> None: ...
+
+
+def _seen(track: PoseTrack, idx: list[int], min_visibility: float) -> np.ndarray:
+    """(T, len(idx)) True where a landmark is finite and visible enough."""
+    finite = np.all(np.isfinite(track.xy[:, idx, :]), axis=-1)
+    return np.asarray(finite & (track.visibility[:, idx] >= min_visibility))
+
+
+@dataclass(frozen=True)
+class FrameChecks:
+    """Per-frame checks of a track, each (T,) bool (see the module docstring)."""
+
+    person: np.ndarray
+    frontal: np.ndarray
+    feet: np.ndarray
+    jump: np.ndarray
+
+
+def frame_checks(
+    track: PoseTrack,
+    *,
+    min_visibility: float = 0.5,
+    frontal_ratio: float = 0.6,
+    jump_torso: float = 0.5,
+    jump_scale: float = 1.5,
+) -> FrameChecks:
+    """Per-frame (T,) boolean checks: person, frontal, feet, jump (see the module docstring)."""
+    T = len(track)
+    torso_idx = [LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP]
+    person = _seen(track, torso_idx, min_visibility).sum(axis=1) >= 3
+
+    sh_w = np.linalg.norm(track.point(LM.LEFT_SHOULDER) - track.point(LM.RIGHT_SHOULDER), axis=-1)
+    hip_w = np.linalg.norm(track.point(LM.LEFT_HIP) - track.point(LM.RIGHT_HIP), axis=-1)
+    mid_hip = track.mid(LM.LEFT_HIP, LM.RIGHT_HIP)
+    torso = np.linalg.norm(track.mid(LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER) - mid_hip, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wide = (sh_w + hip_w) / torso >= frontal_ratio
+        facing = (track.xy[:, LM.LEFT_SHOULDER, 0] > track.xy[:, LM.RIGHT_SHOULDER, 0]) & (
+            track.xy[:, LM.LEFT_HIP, 0] > track.xy[:, LM.RIGHT_HIP, 0]
+        )
+    face = _seen(track, [LM.NOSE], min_visibility)[:, 0] & np.any(
+        _seen(track, [LM.LEFT_EYE, LM.RIGHT_EYE], min_visibility), axis=1
+    )
+    frontal = person & wide & facing & face
+
+    feet_idx = [LM.LEFT_ANKLE, LM.RIGHT_ANKLE, LM.LEFT_FOOT_INDEX, LM.RIGHT_FOOT_INDEX]
+    w, h = track.frame_size
+    fxy = track.xy[:, feet_idx, :]
+    with np.errstate(invalid="ignore"):
+        outside = (fxy[..., 0] < 0) | (fxy[..., 0] > w) | (fxy[..., 1] < 0) | (fxy[..., 1] > h)
+    # a cleaned track has NaN for points seen too little; presence still says "in the frame"
+    inside = ~outside
+    present = track.presence[:, feet_idx] >= min_visibility
+    feet = person & np.all(inside & present, axis=1)
+
+    jump = np.zeros(T, dtype=bool)
+    if T > 1:
+        step = np.linalg.norm(np.diff(mid_hip, axis=0), axis=-1)
+        ref = np.fmin(torso[1:], torso[:-1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.fmax(torso[1:], torso[:-1]) / ref
+            jump[1:] = (step > jump_torso * ref) | (ratio > jump_scale)
+        jump[1:] &= person[1:] & person[:-1]
+    return FrameChecks(person=person, frontal=frontal, feet=feet, jump=jump)
+
+
+def assess_quality(
+    track: PoseTrack,
+    seg: Segmentation | None = None,
+    *,
+    min_visibility: float = 0.5,
+    min_hold_s: float = MIN_JUDGEABLE_HOLD_S,
+    min_person: float = 0.5,
+    min_frontal: float = 0.8,
+    min_feet_trial: float = 0.8,
+    min_feet_clip: float = 0.6,
+    max_multi_person: float = 0.05,
+    min_fps: float = 15.0,
+    source_fps: float | None = None,
+    lighting: Lighting = UNKNOWN_LIGHTING,
+) -> QualityReport:
+    """Assess a track (and its segmentation, when given); see the module docstring.
+
+    ``lighting`` (measured on the frames during the pose pass) adds the poor-lighting flag.
+    """
+    T = len(track)
+    checks = frame_checks(track, min_visibility=min_visibility)
+    person = checks.person
+    person_fraction = float(person.mean()) if T else 0.0
+    multi = float(np.mean(track.n_people > 1)) if T else 0.0
+
+    def share(name: str, where: np.ndarray) -> float:
+        base = person & where
+        return float(getattr(checks, name)[base].mean()) if base.any() else 0.0
+
+    everywhere = np.ones(T, dtype=bool)
+    in_trials = np.zeros(T, dtype=bool)
+    trials = seg.trials if seg is not None else ()
+    for tr in trials:
+        in_trials[tr.i0 : tr.i1] = True
+        if tr.baseline is not None:
+            in_trials[tr.baseline.i0 : tr.baseline.i1] = True
+    scope = in_trials if in_trials.any() else everywhere
+    frontal_fraction = share("frontal", scope)
+    feet_trial = share("feet", scope)
+    feet_clip = share("feet", everywhere)
+
+    flags: list[QualityFlag] = []
+
+    def add(code: str, message: str, *, blocking: bool) -> None:
+        flags.append(QualityFlag(code, message, blocking))
+
+    if lighting.too_poor:
+        add(POOR_LIGHT, lighting_message(lighting), blocking=True)
+    if person_fraction < min_person:
+        add(
+            NO_PERSON,
+            f"Nobody found: a person was seen in only {person_fraction:.0%} of the frames."
+            " Film the whole body, well lit, standing 2-4 m from the camera.",
+            blocking=True,
+        )
+    if person.any() and frontal_fraction < min_frontal:
+        add(
+            NOT_FRONTAL,
+            "Not a frontal view: the person faces the camera in only "
+            f"{frontal_fraction:.0%} of the frames (side or back view). Stand facing the camera "
+            "for the whole test.",
+            blocking=True,
+        )
+    if person.any() and (feet_trial < min_feet_trial or feet_clip < min_feet_clip):
+        worst = min(feet_trial, feet_clip)
+        add(
+            FEET_OUT,
+            f"Feet out of frame: both feet are visible in only {worst:.0%} of the frames. "
+            "Keep the whole body, feet included, in the picture for the whole test.",
+            blocking=True,
+        )
+    jump_frames = np.flatnonzero(checks.jump)
+    cuts_in_trial = [i for i in jump_frames if in_trials[i]]
+    if cuts_in_trial:
+        add(
+            CUT_IN_TRIAL,
+            "Video cut during the test: the picture jumps (a cut, or the tracking switched) "
+            f"during a single-leg stance at {track.t_s[cuts_in_trial[0]]:.1f} s. Record the test "
+            "in one continuous, unedited take.",
+            blocking=True,
+        )
+    if seg is not None:
+        _trial_flags(seg, min_hold_s, add)
+
+    if multi > max_multi_person:
+        add(
+            MULTI_PERSON,
+            f"More than one person was seen ({multi:.0%} of the frames); only one is followed. "
+            "Film the test with nobody else in the picture.",
+            blocking=False,
+        )
+    if jump_frames.size and not cuts_in_trial:
+        add(
+            JUMPS,
+            f"The tracking jumps {jump_frames.size} time(s) (first at "
+            f"{track.t_s[jump_frames[0]]:.1f} s): cuts, or the tracker lost the person. "
+            "An unedited take with one person works best.",
+            blocking=False,
+        )
+    # The recording's own rate matters, not the (deliberately lower) analysis rate.
+    recorded_fps = source_fps if source_fps else track.fps
+    if T > 1 and recorded_fps < min_fps:
+        add(
+            LOW_FPS,
+            f"Low frame rate ({recorded_fps:.0f} frames per second): timing and quick movements "
+            "are less precise. Record at 25-30 frames per second or more.",
+            blocking=False,
+        )
+    order = {c: i for i, c in enumerate(BLOCKING_ORDER)}
+    flags.sort(key=lambda f: (not f.blocking, order.get(f.code, len(order))))
+    return QualityReport(
+        flags=tuple(flags),
+        person_fraction=person_fraction,
+        frontal_fraction=frontal_fraction,
+        feet_visible_fraction=feet_trial,
+        multi_person_fraction=multi,
+        lighting=lighting,
+    )
+
+
+def lighting_message(lighting: Lighting) -> str:
+    """The poor-lighting flag's sentence: what was measured and what to do."""
+    what = (
+        "Too dark" if lighting.dark else "Too little contrast (haze, glare or a washed-out picture)"
+    )
+    return (
+        f"{what}: the picture's brightness is {lighting.brightness:.1%} and its contrast "
+        f"{lighting.contrast:.1%} of full scale (at least {MIN_CONTRAST:.0%} is needed), too "
+        "little to see the body and the clothes' edges. Film in good, even light, with the "
+        "light in front of you rather than behind."
+    )
+
+
+def _trial_flags(seg: Segmentation, min_hold_s: float, add: _Adder) -> None:
+    if not seg.trials:
+        add(
+            NO_TRIAL,
+            "No single-leg stance found: no foot was lifted and held for at least a second. "
+            "Stand facing the camera, lift one foot a hand's width off the floor, hold it, put it "
+            "down, then the other.",
+            blocking=True,
+        )
+        return
+    long_enough = [tr for tr in seg.trials if tr.hold_s >= min_hold_s]
+    if not long_enough:
+        longest = max(tr.hold_s for tr in seg.trials)
+        add(
+            TOO_SHORT,
+            f"Hold too short: the longest single-leg stance lasted {longest:.1f} s; at least "
+            f"{min_hold_s:.0f} s is needed (the clinical test asks for 30 s). Hold each foot up "
+            "longer.",
+            blocking=True,
+        )
+        return
+    for tr in long_enough:
+        with np.errstate(all="ignore"):
+            height = float(np.nanmedian(np.abs(seg.foot_lift[tr.i0 : tr.i1])))
+        if height > HIGH_LIFT_LEGS:
+            add(
+                HIGH_LIFT,
+                f"The {tr.lifted.caps} foot was held high ({height:.1f} leg lengths above the "
+                "other, e.g. a tree pose or knee to chest): such a lift tilts the pelvis by "
+                "itself, so its hip numbers are not the clinical test's. Lift the foot just off "
+                "the floor, knee bent, thigh low.",
+                blocking=False,
+            )
+    with_base = [tr for tr in long_enough if tr.baseline is not None]
+    if len(with_base) < len(long_enough):
+        add(
+            NO_BASELINE,
+            "No quiet standing before the lift: no still stance on both feet before "
+            + ("any" if not with_base else "one")
+            + " single-leg stance, so it cannot be compared with normal standing. Stand still on "
+            "both feet for 2 seconds before each lift.",
+            blocking=not with_base,
+        )

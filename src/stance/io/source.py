@@ -1,0 +1,510 @@
+"""Reading video files: probing, upright frames and per-frame timestamps.
+
+Frames come out upright (phone rotation metadata applied), un-mirrored on request, as
+(H, W, 3) uint8 BGR arrays, one at a time (memory stays flat in clip length). Timestamps
+are seconds from the container, strictly increasing, so variable-frame-rate clips keep
+their real timing.
+
+Every unusable input raises :class:`~stance.core.errors.BadInputError` with one line saying
+what is wrong and what to do. OpenCV is imported lazily, so importing this module is cheap.
+
+Notes on OpenCV (5.0, FFmpeg backend), checked on clips made with ``-display_rotation``:
+
+* ``CAP_PROP_ORIENTATION_AUTO`` is on by default and does rotate the frames;
+  ``CAP_PROP_FRAME_WIDTH``/``HEIGHT`` then report the upright size.
+  ``CAP_PROP_ORIENTATION_META`` is the CLOCKWISE rotation a player applies (the legacy
+  ``rotate`` tag; a clip muxed with ffmpeg ``-display_rotation 90``, which is
+  counter-clockwise, reports 270). Passing the property as an ``open()`` parameter makes
+  the open fail, so it is set after opening; if it cannot be switched on, frames are
+  rotated here with ``cv2.rotate``.
+* ``CAP_PROP_POS_MSEC`` after ``grab()``/``read()`` is the presentation time of the frame
+  just grabbed (the first frame reads 0), relative to the stream start; it follows the
+  real pts on variable-frame-rate clips.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import subprocess
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stance.core.errors import BadInputError
+
+if TYPE_CHECKING:
+    import cv2
+
+#: A clip is reported as truncated/corrupt when fewer than this fraction of the frames the
+#: container claims decode AND the decoded frames stop before this fraction of its duration.
+TRUNCATION_FRACTION = 0.9
+
+#: Frame rate assumed when the container states none (frames per second).
+FALLBACK_FPS = 30.0
+
+#: Let OpenCV apply rotation metadata (CAP_PROP_ORIENTATION_AUTO). When False, or when
+#: OpenCV cannot, frames are rotated here with cv2.rotate (same result; tests use both).
+OPENCV_ORIENTS = True
+
+#: Slack on ``max_fps`` decimation, as a fraction of the output period, that absorbs
+#: timestamp jitter (consecutive yielded frames are >= (1 - slack) / max_fps apart).
+DECIMATION_SLACK = 0.05
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video (sizes are of the UPRIGHT frame).
+
+    Attributes:
+        path: the file path as given.
+        width: upright frame width in pixels (after rotation metadata).
+        height: upright frame height in pixels (after rotation metadata).
+        fps_nominal: frame rate the container claims, frames per second
+            (``FALLBACK_FPS`` when it claims none).
+        n_frames: frame count the container claims (may be an estimate; 0 when unknown).
+        duration_s: ``n_frames / fps_nominal`` in seconds (0 when unknown).
+        rotation_deg: clockwise rotation metadata applied to get upright frames
+            (0, 90, 180 or 270).
+        codec: the codec's fourcc or name (e.g. ``"h264"``), ``"unknown"`` if not stated.
+    """
+
+    path: str
+    width: int
+    height: int
+    fps_nominal: float
+    n_frames: int
+    duration_s: float
+    rotation_deg: int
+    codec: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame.
+
+    Attributes:
+        index: 0-based position of the frame in the file (skipped frames count too).
+        t_s: presentation time in seconds from the stream start; strictly increasing.
+        image: (H, W, 3) uint8 BGR, upright and un-mirrored.
+    """
+
+    index: int
+    t_s: float
+    image: np.ndarray
+
+
+@dataclass
+class _Opened:
+    """An open, checked capture positioned after its first frame."""
+
+    cap: cv2.VideoCapture
+    info: VideoInfo
+    rotate_code: int | None  # cv2.rotate code still to apply here, None if OpenCV did it
+    first_image: np.ndarray  # already rotated
+    first_t_s: float
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Check that ``path`` is a decodable video and return what its container says.
+
+    Runs the cheap checks (exists, is a non-empty file, opens, has frames, has a size)
+    and decodes the first frame.
+
+    Raises:
+        BadInputError: the path is missing, not a file, empty, not a video, or corrupt.
+    """
+    opened = _open_checked(path)
+    opened.cap.release()
+    return opened.info
+
+
+def iter_frames(
+    path: str | Path, *, mirrored: bool = False, max_fps: float | None = None
+) -> Generator[Frame, None, None]:
+    """Stream the frames of a video, upright and un-mirrored, with container timestamps.
+
+    The file is opened and checked at call time (bad input raises here); frames are then
+    decoded one at a time as the returned generator is consumed, and the capture is
+    released when it finishes or is closed (a generator never started releases it when
+    garbage-collected).
+
+    Args:
+        path: the video file.
+        mirrored: the recording is a mirrored selfie: flip every frame horizontally so
+            the result is the true (unmirrored) image.
+        max_fps: if given (frames per second, > 0), yield a frame only when at least
+            ``1 / max_fps`` seconds (less ``DECIMATION_SLACK`` of it, for jitter) have
+            passed since the last yielded one, chosen by timestamp so variable-frame-rate
+            clips decimate correctly. The first frame is always yielded.
+
+    Raises:
+        BadInputError: unusable file or option; also raised at the END of the stream when
+            far fewer frames decode than the container claims (truncated/corrupt file).
+    """
+    if max_fps is not None and not (math.isfinite(max_fps) and max_fps > 0):
+        raise BadInputError(f"max_fps must be a positive frame rate (frames/s), got {max_fps}")
+    opened = _open_checked(path)
+    return _stream(opened, mirrored=mirrored, max_fps=max_fps)
+
+
+def _stream(
+    opened: _Opened, *, mirrored: bool, max_fps: float | None
+) -> Generator[Frame, None, None]:
+    """The generator behind :func:`iter_frames`; releases the capture in ``finally``."""
+    import cv2
+
+    cap, info = opened.cap, opened.info
+    dt_fallback = 1.0 / info.fps_nominal
+    min_gap = (1.0 - DECIMATION_SLACK) / max_fps if max_fps is not None else 0.0
+
+    def finish(image: np.ndarray) -> np.ndarray:
+        if opened.rotate_code is not None:
+            image = cv2.rotate(image, opened.rotate_code)
+        return cv2.flip(image, 1) if mirrored else image
+
+    try:
+        t_prev = opened.first_t_s
+        t_kept = t_prev
+        n_decoded = 1
+        first = opened.first_image
+        yield Frame(0, t_prev, cv2.flip(first, 1) if mirrored else first)
+        while cap.grab():
+            index = n_decoded
+            n_decoded += 1
+            t = _repair_time(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, t_prev, dt_fallback)
+            t_prev = t
+            if t - t_kept < min_gap:
+                continue
+            ok, image = cap.retrieve()
+            if not ok or image is None or image.size == 0:
+                continue
+            t_kept = t
+            yield Frame(index, t, finish(image))
+        _check_complete(info, n_decoded, t_prev)
+    finally:
+        cap.release()
+
+
+def _repair_time(raw_s: float, prev_s: float | None, dt_fallback_s: float) -> float:
+    """A strictly increasing timestamp in seconds from the container's ``raw_s``.
+
+    Unusable (non-finite or negative) or non-increasing values become the previous
+    timestamp plus one nominal frame period; with no usable timestamps at all this gives
+    ``index / fps``.
+    """
+    usable = math.isfinite(raw_s) and raw_s >= 0.0
+    if prev_s is None:
+        return raw_s if usable else 0.0
+    if not usable or raw_s <= prev_s:
+        return prev_s + dt_fallback_s
+    return raw_s
+
+
+def _check_complete(info: VideoInfo, n_decoded: int, t_last_s: float) -> None:
+    """Raise if decoding stopped far short of what the container claims (truncated file).
+
+    Both the count and the time must fall short, so frame-count estimates that are a
+    little (or, for variable frame rates, a lot) off do not misfire.
+    """
+    if info.n_frames <= 0 or info.duration_s <= 0:
+        return
+    few_frames = n_decoded < TRUNCATION_FRACTION * info.n_frames
+    stopped_early = t_last_s + 1.0 / info.fps_nominal < TRUNCATION_FRACTION * info.duration_s
+    if few_frames and stopped_early:
+        raise BadInputError(
+            f"{info.path}: the video looks truncated or corrupt: only {n_decoded} of "
+            f"{info.n_frames} frames decoded (stopped at {t_last_s:.1f} s of "
+            f"{info.duration_s:.1f} s). Copy or export the original file again."
+        )
+
+
+def _open_checked(path: str | Path) -> _Opened:
+    """Open ``path`` with OpenCV's FFmpeg backend, run every check, read the first frame."""
+    import cv2
+
+    p = Path(path).expanduser()
+    shown = str(path)
+    _check_exists(p, shown)
+    if p.is_dir():
+        raise BadInputError(f"{shown}: this is a directory, not a video file. Pass a video file.")
+    if not p.is_file():
+        raise BadInputError(f"{shown}: this is not a regular file. Pass a video file.")
+    if not os.access(p, os.R_OK):
+        raise BadInputError(f"{shown}: cannot be read (permission denied). Fix its permissions.")
+    if p.stat().st_size == 0:
+        raise BadInputError(
+            f"{shown}: the file is empty (0 bytes); the recording or copy failed. "
+            "Record or copy it again."
+        )
+
+    try:
+        str(p).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInputError(
+            f"{shown.encode('utf-8', 'replace').decode()}: the file name is not valid UTF-8, "
+            "which the video decoder cannot open. Rename the file."
+        ) from None
+    still = still_image_kind(p)
+    if still is not None:
+        raise BadInputError(
+            f"{shown}: this is a still image ({still}), not a video. The test is a movement: "
+            "record a video of it (stand on both feet, lift one foot and hold, then the other)."
+        )
+
+    cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
+    try:
+        if not cap.isOpened():
+            raise BadInputError(f"{shown}: {_diagnose_open_failure(p)}")
+        opened = _inspect(cap, shown)
+    except BaseException:
+        cap.release()
+        raise
+    return opened
+
+
+def _check_exists(p: Path, shown: str) -> None:
+    """Refuse a path that leads nowhere, saying why: missing, a dangling link or a loop."""
+    try:
+        p.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise BadInputError(
+                f"{shown}: a symbolic link that leads back to itself (a loop). Fix the link or "
+                "pass the video file itself."
+            ) from None
+        if p.is_symlink():
+            raise BadInputError(
+                f"{shown}: a symbolic link to {os.readlink(p)}, which does not exist. Fix the "
+                "link or pass the video file itself."
+            ) from None
+        if err.errno == errno.ENOTDIR:
+            raise BadInputError(
+                f"{shown}: a folder in this path is a file. Check the path and try again."
+            ) from None
+        raise BadInputError(f"{shown}: no such file. Check the path and try again.") from None
+
+
+#: Leading bytes of the still-image formats a phone or camera writes (ISO-BMFF images,
+#: HEIC and AVIF, are told apart from MP4/MOV by the major brand of their ``ftyp`` box).
+_IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+_IMAGE_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"avif": "AVIF"}
+
+
+ISO_BMFF = "ISO BMFF (MP4, MOV, 3GP)"
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of a file (empty when it cannot be read)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return b""
+
+
+def video_container(head: bytes) -> str | None:
+    """The video container whose signature ``head`` (a file's first 4 KiB) starts with, or
+    None: ISO BMFF, Matroska/WebM, AVI, MPEG-PS/ES, FLV, Ogg, ASF/WMV, MPEG-TS/M2TS."""
+    if len(head) < 12:
+        return None
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return ISO_BMFF
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "Matroska/WebM"
+    if head[:4] == b"RIFF" and head[8:12] in (b"AVI ", b"AVIX"):
+        return "AVI"
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
+        return "MPEG"
+    if head[:3] == b"FLV":
+        return "FLV"
+    if head[:4] == b"OggS":
+        return "Ogg"
+    if head[:16] == bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"):
+        return "ASF/WMV"
+    for step, off in ((188, 0), (192, 4)):  # MPEG-TS / M2TS: sync byte every packet
+        if len(head) >= off + 3 * step and all(
+            head[off + i * step] == 0x47 for i in range((len(head) - off) // step)
+        ):
+            return "MPEG-TS"
+    return None
+
+
+def looks_like_video(path: Path) -> bool:
+    """True when the file starts with the signature of a common video container."""
+    return video_container(_head(path)) is not None
+
+
+def still_image_kind(path: Path) -> str | None:
+    """The still-image format ``path`` holds, judged by its first bytes whatever its
+    extension ("JPEG", "PNG", "HEIC"...), or None when it is not a known image format.
+
+    An animated GIF counts as a still image too: it has no timestamps worth measuring.
+    """
+    head = _head(path, 16)
+    for signature, kind in _IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[4:8] == b"ftyp":
+        return _IMAGE_BRANDS.get(head[8:12])
+    return None
+
+
+def _inspect(cap: cv2.VideoCapture, shown: str) -> _Opened:
+    """Read the container's claims and the first frame; decide who applies rotation."""
+    import cv2
+
+    # Must be set after open (as an open() parameter it makes the open fail).
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1 if OPENCV_ORIENTS else 0)
+    auto = bool(cap.get(cv2.CAP_PROP_ORIENTATION_AUTO))
+    rotation = _normalise_rotation(cap.get(cv2.CAP_PROP_ORIENTATION_META))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    fps = fps if math.isfinite(fps) and 0 < fps < 10_000 else FALLBACK_FPS
+    count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+    n_frames = int(count) if math.isfinite(count) and count > 0 else 0
+    claimed_w = cap.get(cv2.CAP_PROP_FRAME_WIDTH)
+    claimed_h = cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
+    if not (claimed_w > 0 and claimed_h > 0):
+        raise BadInputError(
+            f"{shown}: the video stream has no frame size; the file is corrupt or not a video."
+        )
+
+    ok, image = cap.read()
+    if not ok or image is None or image.size == 0:
+        if n_frames == 0:
+            raise BadInputError(f"{shown}: the file contains no video frames.")
+        raise BadInputError(
+            f"{shown}: the file opens but its first frame cannot be decoded (corrupt, or an "
+            "unsupported codec). Re-export it as an H.264 MP4."
+        )
+    first_t = _repair_time(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, None, 1.0 / fps)
+
+    rotate_code = _rotate_code(rotation)
+    if auto:
+        # OpenCV says it rotates; trust it unless a 90/270 frame still has the stored
+        # (un-swapped) shape while the claimed size is already swapped.
+        h, w = image.shape[:2]
+        not_rotated = (
+            rotation in (90, 270) and w != h and (w, h) == (int(claimed_h), int(claimed_w))
+        )
+        if not not_rotated:
+            rotate_code = None
+    if rotate_code is not None:
+        image = cv2.rotate(image, rotate_code)
+
+    h, w = image.shape[:2]
+    info = VideoInfo(
+        path=shown,
+        width=int(w),
+        height=int(h),
+        fps_nominal=float(fps),
+        n_frames=n_frames,
+        duration_s=n_frames / fps if n_frames else 0.0,
+        rotation_deg=rotation,
+        codec=_fourcc_name(cap.get(cv2.CAP_PROP_FOURCC)),
+    )
+    return _Opened(cap, info, rotate_code, image, first_t)
+
+
+def _rotate_code(rotation: int) -> int | None:
+    """The ``cv2.rotate`` code for a clockwise rotation in degrees (None for 0)."""
+    import cv2
+
+    codes = {
+        90: cv2.ROTATE_90_CLOCKWISE,
+        180: cv2.ROTATE_180,
+        270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+    }
+    return codes.get(rotation)
+
+
+def _normalise_rotation(meta: float) -> int:
+    """Clockwise rotation in degrees rounded to 0/90/180/270 (0 if not stated)."""
+    if not math.isfinite(meta):
+        return 0
+    return round(meta / 90.0) % 4 * 90
+
+
+def _fourcc_name(value: Any) -> str:
+    """The fourcc packed in OpenCV's float as text, e.g. ``"h264"``."""
+    try:
+        code = int(value)
+        text = code.to_bytes(4, "little").decode("ascii", errors="ignore")
+    except (TypeError, ValueError, OverflowError):
+        return "unknown"
+    text = "".join(ch for ch in text if ch.isprintable()).strip()
+    return text or "unknown"
+
+
+def _diagnose_open_failure(path: Path) -> str:
+    """One line on why OpenCV could not open ``path`` (asks ffmpeg; generic if it can't)."""
+    generic = (
+        "the file cannot be opened as a video (not a video, no video stream, or a corrupt/"
+        "truncated file). Use the original recording, e.g. an .mp4 or .mov from the camera."
+    )
+    head = _head(path)
+    is_mp4_family = video_container(head) == ISO_BMFF
+    try:
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+        result = subprocess.run(
+            [exe, "-hide_banner", "-nostdin", "-i", str(path)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=20,
+            check=False,
+        )
+        log = result.stderr
+    except Exception:
+        log = ""
+
+    has_stream = "Stream #" in log
+    has_video = any("Stream #" in ln and " Video:" in ln for ln in log.splitlines())
+    if has_stream and not has_video:
+        return "the file has no video stream (audio or data only). Pass a video recording."
+    if "moov atom not found" in log and is_mp4_family:
+        return (
+            "the MP4 is truncated or unfinished (its index, the 'moov' atom, is missing: "
+            "the recording was interrupted or the copy is incomplete). Copy or export the "
+            "original file again."
+        )
+    if _looks_like_text(head):
+        return "this is a text file, not a video. Pass a video file (e.g. .mp4 or .mov)."
+    if log and not has_stream:
+        return (
+            "this is not a video file FFmpeg can read (unknown or corrupt format). "
+            "Pass a video file (e.g. .mp4 or .mov)."
+        )
+    return generic
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """True when the first bytes of a file are printable text (UTF-8)."""
+    if not head or b"\x00" in head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # a cut in the middle of a multi-byte character at the end is fine
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return printable >= 0.95 * max(len(text), 1)

@@ -1,0 +1,7 @@
+"""Everything that reads pixels (MediaPipe and OpenCV live here and in ``io``, nowhere else).
+
+- ``landmarker``: the MediaPipe pose landmarker over a clip; follows one subject.
+- ``native``: keeps MediaPipe's native library quiet and off the network.
+- ``pelvis_texture``: follows the waistband's texture to measure the pelvis's tilt.
+- ``pelvis_edge``: follows the waistband's edges (a second, independent image estimator).
+"""
