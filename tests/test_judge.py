@@ -160,3 +160,25 @@ def test_every_threshold_has_a_source() -> None:
             assert f.name in SOURCES
     assert "Hardcastle" in SOURCES["hold_criterion_s"]
     assert "Project's choice" in SOURCES["drop_deg"]
+
+
+def test_every_basis_has_its_own_sentence() -> None:
+    """The words come from the typed decision alone (stance.analysis.explain)."""
+    from stance.analysis.explain import side_reasons
+    from stance.analysis.judge import Basis, SideFinding, Status, Thresholds
+
+    mains = {}
+    for basis in Basis:
+        f = SideFinding(
+            Side.RIGHT, Status.INCONCLUSIVE, 3.0, 1.0, 6.0, 0.4, 20.0, 1.5, 0.0, (),
+            drop_low_deg=1.5, drop_high_deg=4.5, basis=basis, drop_coverage=0.3,
+            lean_uncertainty_deg=1.2, valid_holds=2, confidence_reduced=True,
+        )  # fmt: skip
+        reasons = side_reasons(f, Thresholds(), "fused")
+        assert "RIGHT leg" in reasons[0], basis
+        mains[basis] = reasons[0]
+    assert len(set(mains.values())) == len(Basis)
+    assert "30%" in mains[Basis.PELVIS_UNSEEN] and "1.5 s" in mains[Basis.HOLD_TOO_SHORT]
+    assert (
+        "+/-1.2" in mains[Basis.LEAN_BORDERLINE] and "+1.5 to +4.5" in mains[Basis.DROP_BORDERLINE]
+    )

@@ -23,11 +23,12 @@ Never a verdict when quality is blocking or no trial was found ("cannot_tell" wi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import numpy as np
 
+from stance.analysis import explain
 from stance.analysis.measure import Measurements, TrialMetrics
 from stance.analysis.quality import MIN_JUDGEABLE_HOLD_S, QualityReport
 from stance.core.track import Side
@@ -115,6 +116,20 @@ class Status(str, Enum):
     INCONCLUSIVE = "inconclusive"
 
 
+class Basis(str, Enum):
+    """Why a standing leg got its status (`stance.analysis.explain` puts it into words)."""
+
+    NOT_TESTED = "not_tested"  # no lift of the other foot: inconclusive
+    HOLD_TOO_SHORT = "hold_too_short"  # inconclusive
+    PELVIS_UNSEEN = "pelvis_unseen"  # the drop was measured in too few frames: inconclusive
+    NO_BASELINE = "no_baseline"  # no quiet standing just before the lift: inconclusive
+    DROPPED = "dropped"  # the whole drop range above the threshold: positive
+    DROP_BORDERLINE = "drop_borderline"  # the threshold inside the drop range: inconclusive
+    LEANED = "leaned"  # level pelvis, clear lean over the stance leg: compensated
+    LEAN_BORDERLINE = "lean_borderline"  # level pelvis, lean near its threshold: inconclusive
+    LEVEL = "level"  # level pelvis, no lean: normal
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Decision thresholds; each one's source is in ``SOURCES``.
@@ -155,7 +170,13 @@ class SideFinding:
         lean_deg: trunk lean toward the stance side (degrees).
         shift_frac / shift_pct_hip: lateral COM shift toward the stance ankle.
         confidence: 0-1 that the status is right (0 when inconclusive).
-        reasons: plain-words explanations.
+        reasons: plain-words explanations (`stance.analysis.explain`).
+        basis: why the status was given.
+        drop_coverage: fraction of the judged hold's frames with a measured drop (0-1).
+        lean_uncertainty_deg: the lean's uncertainty the lean was compared with (degrees).
+        valid_holds: judgeable holds on this leg (the longest one is used).
+        confidence_reduced: the estimator's known reliability or quality warnings lowered the
+            confidence.
     """
 
     stance: Side
@@ -171,6 +192,11 @@ class SideFinding:
     drop_low_deg: float | None = None
     drop_high_deg: float | None = None
     evidence: tuple[str, ...] = ()
+    basis: Basis = Basis.NOT_TESTED
+    drop_coverage: float | None = None
+    lean_uncertainty_deg: float | None = None
+    valid_holds: int = 0
+    confidence_reduced: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +209,25 @@ class HoldAssessment:
     norm_s: float | None
     norm_source: str | None
     below_norm: bool | None = None
+
+
+@dataclass(frozen=True)
+class WeightNotes:
+    """How unevenly the weight was carried (each item is there only when it passed its
+    threshold in `Thresholds`).
+
+    Attributes:
+        heavy / heavy_share_pct: the foot that carried more of the quiet-stance weight, and its
+            share (percent), beyond ``weight_asymmetry_pct``.
+        dramatic: (stance side, shift as a fraction of the way to the ankle) beyond
+            ``dramatic_shift_frac``.
+        further: ((side, shift), (other side, shift)) when one shift was clearly larger.
+    """
+
+    heavy: Side | None = None
+    heavy_share_pct: float | None = None
+    dramatic: tuple[tuple[Side, float], ...] = ()
+    further: tuple[tuple[Side, float], tuple[Side, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -226,44 +271,37 @@ def judge(
             [m for m in meas.trials if m.trial.stance is side],
             th,
             factor=reliability * 0.85**warnings_n,
-            estimator=meas.estimator,
         )
         for side in Side
     }
+    findings = {
+        side: replace(f, reasons=explain.side_reasons(f, th, meas.estimator))
+        for side, f in findings.items()
+    }
     holds = _holds(meas, th, age)
-    note = _weight_note(meas, findings, th)
+    note = explain.weight_note(_weight_notes(meas, findings, th))
 
     blocking = quality.first_blocking
     if blocking is not None:
         return Verdict(Outcome.CANNOT_TELL, blocking.message, findings, holds, note)
     if not meas.trials:
-        reason = "No single-leg stance found: no foot was lifted and held."
-        return Verdict(Outcome.CANNOT_TELL, reason, findings, holds, note)
+        return Verdict(Outcome.CANNOT_TELL, explain.NO_TRIAL, findings, holds, note)
+    outcome = _outcome(findings)
+    untested = tuple(s for s in Side if not any(m.trial.stance is s for m in meas.trials))
+    reason = explain.verdict_reason(outcome, findings, untested=untested)
+    return Verdict(outcome, reason, findings, holds, note)
 
+
+def _outcome(findings: dict[Side, SideFinding]) -> Outcome:
+    """The weak side(s) from the two legs' statuses: positive and compensated count as weak."""
     weak = [s for s in Side if findings[s].status in (Status.POSITIVE, Status.COMPENSATED)]
     if len(weak) == 2:
-        reason = " ".join(findings[s].reasons[0] for s in Side)
-        return Verdict(Outcome.BOTH, reason, findings, holds, note)
+        return Outcome.BOTH
     if len(weak) == 1:
-        side = weak[0]
-        reason = findings[side].reasons[0]
-        other = findings[side.other]
-        if other.status is Status.INCONCLUSIVE:
-            reason += " " + other.reasons[0]
-        return Verdict(Outcome(side.value), reason, findings, holds, note)
+        return Outcome(weak[0].value)
     if all(findings[s].status is Status.NORMAL for s in Side):
-        reason = (
-            "Both legs held the pelvis level without leaning: no sign of a weak gluteus medius."
-        )
-        return Verdict(Outcome.NONE, reason, findings, holds, note)
-    unclear = [findings[s] for s in Side if findings[s].status is Status.INCONCLUSIVE]
-    untested = [s for s in Side if not any(m.trial.stance is s for m in meas.trials)]
-    head = "Only one side was tested: " if untested else "Cannot tell: "
-    reason = head + " ".join(f.reasons[0] for f in unclear)
-    normal = [s for s in Side if findings[s].status is Status.NORMAL]
-    if normal:
-        reason += f" Standing on the {normal[0].caps} leg the pelvis stayed level."
-    return Verdict(Outcome.CANNOT_TELL, reason, findings, holds, note)
+        return Outcome.NONE
+    return Outcome.CANNOT_TELL
 
 
 def _margin_confidence(margin: float, uncertainty: float) -> float:
@@ -273,89 +311,49 @@ def _margin_confidence(margin: float, uncertainty: float) -> float:
 
 
 def _side_finding(
-    stance: Side,
-    trials: list[TrialMetrics],
-    th: Thresholds,
-    *,
-    factor: float,
-    estimator: str,
+    stance: Side, trials: list[TrialMetrics], th: Thresholds, *, factor: float
 ) -> SideFinding:
-    leg = stance.caps
-    lifted = stance.other.value
+    """The status of one standing leg and why (the words are added by the caller)."""
     if not trials:
-        return SideFinding(
-            stance, Status.INCONCLUSIVE, None, None, None, None, None, None, 0.0,
-            (f"The {leg} leg was not tested (no lift of the {lifted} foot was found).",),
-        )  # fmt: skip
+        return SideFinding(stance, Status.INCONCLUSIVE, None, None, None, None, None, None, 0.0,
+                           (), basis=Basis.NOT_TESTED)  # fmt: skip
     valid = [m for m in trials if m.valid and m.hold_s >= th.min_hold_s]
     longest = max(trials, key=lambda m: m.hold_s)
     if not valid:
         if longest.hold_s < th.min_hold_s:
-            why = f"hold too short ({longest.hold_s:.1f} s, at least {th.min_hold_s:.0f} s needed)"
+            basis = Basis.HOLD_TOO_SHORT
         elif longest.trial.baseline is not None and not np.isfinite(longest.drop_deg):
-            why = (
-                f"the pelvis could be measured in only {100 * longest.drop_coverage:.0f}% of the "
-                "frames (hidden by clothing, hands or the lifted thigh, or too plain to track)"
-            )
+            basis = Basis.PELVIS_UNSEEN
         else:
-            why = "no quiet standing on both feet just before the lift to compare with"
+            basis = Basis.NO_BASELINE
         return SideFinding(
-            stance, Status.INCONCLUSIVE, None, None, None, None, None, longest.hold_s, 0.0,
-            (f"The {leg} leg could not be judged: {why}.",),
+            stance, Status.INCONCLUSIVE, None, None, None, None, None, longest.hold_s, 0.0, (),
+            basis=basis, drop_coverage=longest.drop_coverage,
         )  # fmt: skip
     m = max(valid, key=lambda v: v.hold_s)
     assert m.fused is not None  # a valid trial has a fused drop
     unc, low, high = m.fused.uncertainty_deg, m.fused.low_deg, m.fused.high_deg
     lean_unc = _uncertainty(m.lean_noise_deg, th, floor=1.0)
     hold_factor = min(1.0, math.sqrt(m.hold_s / 5.0))
-    drop_txt = f"the {lifted} side of the pelvis moved {m.drop_deg:+.1f} deg (+ = dropped)"
     if low >= th.drop_deg:
-        status = Status.POSITIVE
+        status, basis = Status.POSITIVE, Basis.DROPPED
         conf = _margin_confidence(m.drop_deg - th.drop_deg, unc)
-        main = (
-            f"Standing on the {leg} leg the {lifted} side of the pelvis dropped "
-            f"{m.drop_deg:.1f} deg (threshold {th.drop_deg:.0f} deg): the {leg} gluteus medius "
-            "looks weak (positive Trendelenburg sign)."
-        )
     elif high >= th.drop_deg:
-        status = Status.INCONCLUSIVE
-        conf = 0.0
-        main = (
-            f"Standing on the {leg} leg {drop_txt}; the true drop may be anywhere from "
-            f"{low:+.1f} to {high:+.1f} deg, which includes the {th.drop_deg:.0f}-degree "
-            "threshold: borderline."
-        )
+        status, basis, conf = Status.INCONCLUSIVE, Basis.DROP_BORDERLINE, 0.0
     elif m.lean_deg >= th.lean_deg + lean_unc:
-        status = Status.COMPENSATED
+        status, basis = Status.COMPENSATED, Basis.LEANED
         conf = min(
             _margin_confidence(m.lean_deg - th.lean_deg, lean_unc),
             _margin_confidence(high - th.drop_deg, unc),
-        )
-        main = (
-            f"Standing on the {leg} leg the pelvis stayed level but the trunk leaned "
-            f"{m.lean_deg:.1f} deg over the {leg} leg (threshold {th.lean_deg:.0f} deg): a "
-            f"compensated sign, the {leg} gluteus medius looks weak."
         )
     elif m.lean_deg > th.lean_deg - lean_unc:
-        status = Status.INCONCLUSIVE
-        conf = 0.0
-        main = (
-            f"Standing on the {leg} leg the pelvis stayed level but the trunk leaned "
-            f"{m.lean_deg:.1f} deg, within its uncertainty (+/-{lean_unc:.1f} deg) of the "
-            f"{th.lean_deg:.0f}-degree threshold: borderline."
-        )
+        status, basis, conf = Status.INCONCLUSIVE, Basis.LEAN_BORDERLINE, 0.0
     else:
-        status = Status.NORMAL
+        status, basis = Status.NORMAL, Basis.LEVEL
         conf = min(
             _margin_confidence(high - th.drop_deg, unc),
             _margin_confidence(m.lean_deg - th.lean_deg, lean_unc),
         )
-        main = f"Standing on the {leg} leg the pelvis stayed level ({drop_txt}) without leaning."
-    reasons = [main]
-    if len(valid) > 1:
-        reasons.append(f"{len(valid)} holds on the {leg} leg; the longest one was used.")
-    if factor < 1.0 and status is not Status.INCONCLUSIVE:
-        reasons.append(_confidence_note(estimator))
     return SideFinding(
         stance=stance,
         status=status,
@@ -366,10 +364,15 @@ def _side_finding(
         shift_pct_hip=m.shift_pct_hip,
         hold_s=m.hold_s,
         confidence=conf * hold_factor * factor,
-        reasons=tuple(reasons),
+        reasons=(),
         drop_low_deg=low,
         drop_high_deg=high,
         evidence=m.fused.carried_by,
+        basis=basis,
+        drop_coverage=m.drop_coverage,
+        lean_uncertainty_deg=lean_unc,
+        valid_holds=len(valid),
+        confidence_reduced=factor < 1.0 and status is not Status.INCONCLUSIVE,
     )
 
 
@@ -378,15 +381,6 @@ def _uncertainty(noise_deg: float, th: Thresholds, *, floor: float | None = None
     if not math.isfinite(noise_deg):
         return 2.0 * lo
     return max(lo, th.noise_factor * noise_deg)
-
-
-def _confidence_note(estimator: str) -> str:
-    if estimator in ESTIMATOR_RELIABILITY:
-        return (
-            f"Confidence is reduced: the pelvis was measured with '{estimator}', which is known "
-            "to under-read a real drop, and/or the video has quality warnings."
-        )
-    return "Confidence is reduced by the video's quality warnings."
 
 
 def _holds(meas: Measurements, th: Thresholds, age: int | None) -> tuple[HoldAssessment, ...]:
@@ -410,34 +404,26 @@ def _holds(meas: Measurements, th: Thresholds, age: int | None) -> tuple[HoldAss
     return tuple(out)
 
 
-def _weight_note(
+def _weight_notes(
     meas: Measurements, findings: dict[Side, SideFinding], th: Thresholds
-) -> str | None:
-    """Plain words about unequal weight distribution, or None."""
-    notes = []
+) -> WeightNotes:
+    """Which weight-distribution observations pass their thresholds."""
+    heavy, share = None, None
     w = meas.weight_left_pct
     if w is not None and abs(w - 50.0) > th.weight_asymmetry_pct:
         heavy = Side.LEFT if w > 50.0 else Side.RIGHT
         share = w if heavy is Side.LEFT else 100.0 - w
-        notes.append(
-            f"Standing quietly, about {share:.0f}% of the weight was on the {heavy.caps} foot."
-        )
     shifts = {s: findings[s].shift_frac for s in Side}
-    for s, v in shifts.items():
-        if v is not None and math.isfinite(v) and v >= th.dramatic_shift_frac:
-            notes.append(
-                f"To stand on the {s.caps} leg the body shifted dramatically over it "
-                f"({v:.0%} of the way to the ankle)."
-            )
+    dramatic = tuple(
+        (s, v)
+        for s, v in shifts.items()
+        if v is not None and math.isfinite(v) and v >= th.dramatic_shift_frac
+    )
+    further = None
     a, b = shifts[Side.LEFT], shifts[Side.RIGHT]
     if a is not None and b is not None and math.isfinite(a) and math.isfinite(b):
         big, small = (Side.LEFT, Side.RIGHT) if a >= b else (Side.RIGHT, Side.LEFT)
         hi, lo = max(a, b), min(a, b)
         if hi > 0 and (hi - lo) / hi >= th.shift_asymmetry:
-            notes.append(
-                f"The body shifted clearly further over the {big.caps} foot ({hi:.0%}) than over "
-                f"the {small.caps} foot ({lo:.0%}) before lifting the other foot."
-            )
-    if not notes:
-        return None
-    return " ".join(notes) + " This suggests unequal weight distribution when standing."
+            further = ((big, hi), (small, lo))
+    return WeightNotes(heavy, share, dramatic, further)
