@@ -125,3 +125,14 @@ def test_model_option_names_a_directory(bundles: dict[str, Path]) -> None:
         res = stance(*args, bundles["adir"])
         assert_model_error(res, "adir is a directory")
         assert "does not exist" not in res.stderr
+
+
+def test_verify_names_a_damaged_cached_model(tmp_path: Path) -> None:
+    """A cached model whose bytes changed: listed as FAILED, then exit 4 with what to do."""
+    real = models.ensure_model()
+    damaged = bytearray(real.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    (tmp_path / real.name).write_bytes(bytes(damaged))
+    res = stance("models", "verify", model_dir=tmp_path)
+    assert "FAILED" in res.stdout, res.stdout
+    assert_model_error(res, "1 cached model fails", "fetch --force")

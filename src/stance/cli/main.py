@@ -33,7 +33,7 @@ from stance.cli.common import (
 )
 from stance.cli.history import BatchKeeper, DateOption, Keeper, PersonOption, history
 from stance.cli.live import live
-from stance.core.errors import BadInputError, NoValidTestError, StanceError
+from stance.core.errors import BadInputError, ModelError, NoValidTestError, StanceError
 
 if TYPE_CHECKING:
     from stance.pipeline import Analysis, Settings
@@ -248,7 +248,9 @@ def models_verify(
     if present == 0:
         console.print("No model in the cache yet: run `stance models fetch`.")
     if bad:
-        raise typer.Exit(4)
+        noun = "model fails" if bad == 1 else "models fail"
+        err = ModelError(f"{bad} cached {noun} the check: run `stance models fetch --force`.")
+        raise fail(err)
 
 
 app.command()(live)

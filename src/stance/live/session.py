@@ -47,8 +47,8 @@ class Readout:
     Attributes:
         drop_deg: pelvic drop of the lifted side (deg; NaN unless a foot is held up).
         tilt_change_deg: pelvis tilt change since the quiet stance (deg, + = person's LEFT up).
-        pelvis_angle_deg: screen angle of the measured pelvis line (`stance.analysis.pelvis` convention), or
-            None before a quiet stance was seen.
+        pelvis_angle_deg: screen angle of the measured pelvis line (`stance.analysis.pelvis`
+            convention), or None before a quiet stance was seen.
         balance: centre of mass between the quiet-stance ankles, -1 RIGHT .. +1 LEFT.
         lean_deg: trunk lean change since the quiet stance, + toward the person's LEFT (deg).
         has_baseline: a quiet stance was seen (the numbers are relative to it).
