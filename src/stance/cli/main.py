@@ -249,8 +249,8 @@ def models_verify(
         console.print("No model in the cache yet: run `stance models fetch`.")
     if bad:
         noun = "model fails" if bad == 1 else "models fail"
-        err = ModelError(f"{bad} cached {noun} the check: run `stance models fetch --force`.")
-        raise fail(err)
+        damaged = ModelError(f"{bad} cached {noun} the check: run `stance models fetch --force`.")
+        raise fail(damaged)
 
 
 app.command()(live)
