@@ -145,7 +145,7 @@ def test_an_unmeasured_drop_prints_n_a(analysed: Analyse) -> None:
 
     from rich.console import Console
 
-    from stance.report.document import render
+    from stance.report.terminal import render
 
     a = analysed(footage("tree_pose_left_short.mp4"), estimator="pelvis_image")
     assert not any(m.drop_deg == m.drop_deg for m in a.measurements.trials)  # all NaN

@@ -13,9 +13,10 @@ import pytest
 from browser import needs_chromium, screenshot_page
 from conftest import SAMPLE, footage
 from stance.analysis.measure import held_level
-from stance.report.document import finding_sentence, summary_line, to_dict
+from stance.report.document import to_dict
 from stance.report.html_page import write_html
 from stance.report.series_csv import COLUMNS, settled_indices, write_csv
+from stance.report.wording import finding_sentence, summary_line
 from test_cli import stance
 
 

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from stance import __version__
 from stance.core.atomic import write_atomic
 from stance.report.advice import NOT_A_DIAGNOSIS
-from stance.report.document import cannot_tell_line
+from stance.report.wording import cannot_tell_line
 
 INDEX_NAME = "index.html"
 """File name of the index page inside the batch's output directory."""

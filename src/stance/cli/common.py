@@ -215,7 +215,8 @@ def write_reports(
 
     ``extra_json`` is merged into the JSON document (e.g. the live session's holds).
     """
-    from stance.report.document import render, to_dict, write_json_atomic
+    from stance.report.document import to_dict, write_json_atomic
+    from stance.report.terminal import render
 
     render(analysis, console)
     if paths.json is not None:

@@ -56,7 +56,7 @@ def check_person(person: str | None) -> str | None:
 def failure_doc(path: Path | None, settings: Settings, message: str) -> dict[str, Any]:
     """The analysis document of a test that found nobody to judge ("cannot tell")."""
     from stance import __version__
-    from stance.report.document import cannot_tell_line
+    from stance.report.wording import cannot_tell_line
 
     return {
         "tool": {"version": __version__},

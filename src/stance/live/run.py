@@ -46,7 +46,7 @@ from stance.live.sources import (
 )
 from stance.live.view import ViewInfo, render
 from stance.pipeline import Analysis, Judged, Settings
-from stance.report.document import finding_sentence, summary_line
+from stance.report.wording import finding_sentence, summary_line
 
 log = logging.getLogger(__name__)
 

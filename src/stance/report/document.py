@@ -1,4 +1,4 @@
-"""Report step: the analysis as a versioned JSON document and as a terminal summary.
+"""Report step: the analysis as a versioned JSON document.
 
 The JSON schema is documented in docs/JSON_SCHEMA.md; bump `SCHEMA` on any change
 that could break a reader.
@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from stance import __version__
-from stance.analysis.fuse import READ_FRACTION_MIN, Evidence
-from stance.analysis.judge import Outcome, SideFinding, Status, Verdict
+from stance.analysis.fuse import Evidence
+from stance.analysis.judge import SideFinding
 from stance.analysis.measure import TrialMetrics
 from stance.core.atomic import strict_json, write_atomic
 from stance.pipeline import Analysis
-from stance.report.advice import NOT_A_DIAGNOSIS, exercises_for
+from stance.report.wording import summary_line
 
 SCHEMA = "stance.analysis/1.2"
 
@@ -161,137 +161,3 @@ def write_json_atomic(doc: dict[str, Any], path: Path) -> None:
     """Write ``doc`` to ``path`` as strict JSON (no NaN: null) via a temporary file and a
     rename (never half-written)."""
     write_atomic(strict_json(doc), path)
-
-
-# --------------------------------------------------------------------------- words
-
-
-def finding_sentence(f: SideFinding) -> str:
-    """One plain sentence about one stance side."""
-    s, o = f.stance.caps, f.stance.other.caps
-    if f.drop_deg is None:
-        return f"Standing on your {s} leg: not measured ({_reasons(f) or 'no trial'})."
-    drop = f"{abs(f.drop_deg):.1f} deg"
-    notes = []
-    if f.drop_low_deg is not None and f.drop_high_deg is not None:
-        notes.append(f"true drop {f.drop_low_deg:+.1f} to {f.drop_high_deg:+.1f}")
-    if f.evidence:
-        notes.append("from the " + " and ".join(EVIDENCE_WORDS.get(e, e) for e in f.evidence))
-    unc = f" ({'; '.join(notes)})" if notes else ""
-    moved = "dropped" if f.drop_deg > 0 else "rose"
-    if f.status is Status.POSITIVE:
-        tail = f"your {f.stance.value} gluteus medius looks weak."
-    elif f.status is Status.COMPENSATED:
-        tail = (
-            f"your trunk leaned {f.lean_deg:.1f} deg over the {f.stance.value} leg to keep it "
-            f"there (compensated): your {f.stance.value} gluteus medius looks weak."
-        )
-    elif f.status is Status.NORMAL:
-        tail = "normal."
-    else:
-        tail = "inconclusive: " + (_reasons(f) or "too close to call") + "."
-    return f"Standing on your {s} leg, your {o} hip {moved} {drop}{unc}: {tail}"
-
-
-EVIDENCE_WORDS = {
-    "pelvis_image": "waist texture",
-    "pelvis_edge": "garment edge",
-    "hip_line": "hip landmarks",
-}
-"""How each estimator is named in the sentences users read."""
-
-
-def verdict_colour(v: Verdict) -> str:
-    """The colour of a verdict in every report: green (no weak side), yellow (cannot tell),
-    red (a weak side)."""
-    return {Outcome.NONE: "green", Outcome.CANNOT_TELL: "yellow"}.get(v.outcome, "red")
-
-
-def summary_line(v: Verdict) -> str:
-    """The verdict in one line."""
-    if v.outcome in (Outcome.LEFT, Outcome.RIGHT):
-        return f"Your {v.outcome.weak_sides[0].caps} gluteus medius looks weak."
-    if v.outcome is Outcome.BOTH:
-        return "Both gluteus medius muscles look weak."
-    if v.outcome is Outcome.NONE:
-        return "No sign of a weak gluteus medius on either side."
-    return cannot_tell_line(v.reason)
-
-
-def cannot_tell_line(reason: str) -> str:
-    """A "cannot tell" verdict in one line, from its reason."""
-    if reason.startswith(("Cannot tell", "Only one side")):
-        return reason
-    return f"Cannot tell: {reason}"
-
-
-def _shift_cell(m: TrialMetrics) -> str:
-    hip = f"{m.shift_pct_hip:.0f}% hip width" if math.isfinite(m.shift_pct_hip) else "n/a"
-    if not math.isfinite(m.shift_frac):
-        return hip
-    return f"{100 * m.shift_frac:.0f}% of the way ({hip})"
-
-
-def _deg(x: float) -> str:
-    """A signed angle for the terminal table, "n/a" when not measured (never "+nan")."""
-    return f"{x:+.1f} deg" if math.isfinite(x) else "n/a"
-
-
-def _reasons(f: SideFinding) -> str:
-    return "; ".join(r.rstrip(". ") for r in f.reasons)
-
-
-def render(a: Analysis, console: Any) -> None:
-    """Print the human summary with rich."""
-    from rich.panel import Panel
-    from rich.table import Table
-
-    v = a.verdict
-    console.print(
-        f"[bold]{a.path.name}[/]  {a.video.width}x{a.video.height}, "
-        f"{a.video.duration_s:.1f} s, {len(a.raw)} frames analysed at {a.raw.fps:.1f} fps"
-    )
-    if a.measurements.trials:
-        table = Table(title="Single-leg stances found", title_justify="left")
-        for col in ("foot up", "time (s)", "hold", "hip drop", "trunk lean", "shift to stance"):
-            table.add_column(col, justify="right")
-        for m in a.measurements.trials:
-            t = m.trial
-            table.add_row(
-                t.lifted.caps,
-                f"{t.start_s:.1f}-{t.end_s:.1f}",
-                f"{m.hold_s:.1f} s",
-                _deg(m.drop_deg),
-                _deg(m.lean_deg),
-                _shift_cell(m),
-            )
-        console.print(table)
-    for f in v.findings.values():
-        console.print("  " + finding_sentence(f))
-    if a.settings.estimator != "hip_line" and a.measurements.trials:
-        console.print(
-            "  [dim]Hip drop is measured from the garments and skin at the pelvis; on rendered "
-            f"bodies with known truth they turn by {READ_FRACTION_MIN:.0%}-100% of a true drop, "
-            "so the range given is "
-            "where the true drop can be, and a side is called normal only when all of it is "
-            "below the threshold (docs/VALIDATION.md).[/]"
-        )
-    for h in v.holds:
-        norm = f"; age norm {h.norm_s:.0f} s ({h.norm_source})" if h.norm_s is not None else ""
-        ok = "meets" if h.meets_criterion else "is short of"
-        console.print(
-            f"  Hold on the {h.stance.value} leg: {h.hold_s:.1f} s, {ok} the 30 s test{norm}."
-        )
-    if v.weight_asymmetry_note:
-        console.print("  " + v.weight_asymmetry_note)
-    for flag in a.quality.flags:
-        style = "red" if flag.blocking else "yellow"
-        console.print(f"  [{style}]Note:[/] {flag.message}")
-    console.print(Panel(summary_line(v), border_style=verdict_colour(v), expand=False))
-    if v.outcome.weak_sides:
-        sides = list(v.outcome.weak_sides)
-        for side in sides:
-            console.print(f"[bold]What to do next ({side.value} side):[/]")
-            for ex in exercises_for(side):
-                console.print(f"  [bold]{ex.name}[/]: {ex.how} [dim]{ex.dose}[/]")
-    console.print(f"[dim]{NOT_A_DIAGNOSIS}[/]")

@@ -24,14 +24,9 @@ from stance.io.source import iter_frames
 from stance.pipeline import Analysis
 from stance.report import overlay as overlay
 from stance.report.advice import NOT_A_DIAGNOSIS, exercises_for
-from stance.report.document import (
-    EVIDENCE_WORDS,
-    finding_sentence,
-    summary_line,
-    to_dict,
-    verdict_colour,
-)
+from stance.report.document import to_dict
 from stance.report.series_csv import frame_table, settled_indices, trial_start_index
+from stance.report.wording import EVIDENCE_WORDS, finding_sentence, summary_line, verdict_colour
 
 KEY_FRAME_WIDTH = 420
 """Width of the embedded key frames in pixels."""
