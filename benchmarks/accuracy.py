@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from truth_clips import Fit, collect, truth_clips, truth_trials  # noqa: E402
 from truth_clips import section as truth_section  # noqa: E402
 
+from stance.analysis.pelvis import Estimator  # noqa: E402
 from stance.core.track import Side  # noqa: E402
 from stance.io.models import ensure_model  # noqa: E402
 from stance.io.source import probe_video  # noqa: E402
@@ -56,14 +57,14 @@ def run_all_estimators(
     for a selfie recording)."""
     video = probe_video(path)
     settings = Settings(max_fps=max_fps, mirrored=mirrored)  # max_fps None: every frame
-    fused = pelvis_observer("fused")
+    fused = pelvis_observer(Estimator.FUSED)
     assert fused is not None
     raw = run_pose(path, video, model_path=ensure_model(), settings=settings, observers=[fused])
     observers = {
         name: None
-        if name == "hip_line"
+        if name is Estimator.HIP_LINE
         else fused
-        if name == "fused"
+        if name is Estimator.FUSED
         else PelvisObserver(name, {name: fused.trackers[name]})
         for name in ESTIMATORS
     }
@@ -105,7 +106,7 @@ def section_truth_clips(
 # --------------------------------------------------------------------------- sweeps
 
 
-SINGLE = tuple(e for e in ESTIMATORS if e != "fused")
+SINGLE = tuple(e for e in ESTIMATORS if e is not Estimator.FUSED)
 
 
 def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:

@@ -18,7 +18,14 @@ from stance.analysis.clean import clean_track
 from stance.analysis.judge import Thresholds, Verdict, judge
 from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting, LightMeter
 from stance.analysis.measure import Measurements, measure
-from stance.analysis.pelvis import FusedTilt, HipLineEstimator, PelvisEstimator, PrecomputedTilt
+from stance.analysis.pelvis import (
+    IMAGE_EVIDENCE,
+    Estimator,
+    FusedTilt,
+    HipLineEstimator,
+    PelvisEstimator,
+    PrecomputedTilt,
+)
 from stance.analysis.quality import (
     QualityReport,
     assess_quality,
@@ -39,14 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ESTIMATORS = ("fused", "pelvis_image", "pelvis_edge", "hip_line")
-"""Pelvic-drop estimators, the default first (see docs/VALIDATION.md for why): ``fused``
-combines the two image estimators, ``pelvis_image`` (waist-band texture) and ``pelvis_edge``
-(a garment or skin boundary line), by their uncertainties; ``hip_line`` is MediaPipe's hip
-landmarks (known to be nearly blind to a real drop)."""
-
-IMAGE_EVIDENCE = ("pelvis_image", "pelvis_edge")
-"""The image estimators that ``fused`` combines, in order of preference."""
+ESTIMATORS = tuple(Estimator)
+"""Pelvic-drop estimators, the default first (`stance.analysis.pelvis.Estimator`)."""
 
 DEFAULT_MAX_FPS = 10.0
 """Default analysis rate (frames per second), chosen by measurement: the lowest rate at which
@@ -64,9 +65,12 @@ class Settings:
     model: str | None = None  # manifest name or .task path; None = default
     mirrored: bool = False
     max_fps: float | None = DEFAULT_MAX_FPS  # analyse at most this many frames/s; None = all
-    estimator: str = ESTIMATORS[0]
+    estimator: Estimator = Estimator.FUSED  # a plain name is converted (ValueError if unknown)
     age: int | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "estimator", Estimator(self.estimator))
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,9 @@ class Analysis:
 class PelvisObserver:
     """Frame observer driving the image estimators of one analysis (see `pelvis_observer`)."""
 
-    def __init__(self, name: str, trackers: dict[str, PelvisImageTracker | PelvisEdgeTracker]):
+    def __init__(
+        self, name: Estimator, trackers: dict[Estimator, PelvisImageTracker | PelvisEdgeTracker]
+    ):
         self.name = name
         self.trackers = trackers
 
@@ -134,27 +140,30 @@ class PelvisObserver:
         return float("nan")
 
 
-def pelvis_observer(name: str) -> PelvisObserver | None:
-    """The frame observer an estimator needs during the pose pass (None for landmark-only)."""
-    if name not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
-    if name == "hip_line":
+def pelvis_observer(name: Estimator) -> PelvisObserver | None:
+    """The frame observer an estimator needs during the pose pass (None for landmark-only).
+
+    Raises:
+        ValueError: ``name`` is not an `Estimator` value.
+    """
+    name = Estimator(name)
+    if name is Estimator.HIP_LINE:
         return None
     from stance.vision.pelvis_edge import PelvisEdgeTracker
     from stance.vision.pelvis_texture import PelvisImageTracker
 
-    make = {"pelvis_image": PelvisImageTracker, "pelvis_edge": PelvisEdgeTracker}
-    names = IMAGE_EVIDENCE if name == "fused" else (name,)
+    make = {Estimator.PELVIS_IMAGE: PelvisImageTracker, Estimator.PELVIS_EDGE: PelvisEdgeTracker}
+    names = IMAGE_EVIDENCE if name is Estimator.FUSED else (name,)
     return PelvisObserver(name, {n: make[n]() for n in names})
 
 
-def pelvis_estimator(name: str, observer: PelvisObserver | None) -> PelvisEstimator:
+def pelvis_estimator(name: Estimator, observer: PelvisObserver | None) -> PelvisEstimator:
     """The estimator for the numeric steps, from the observer that watched the frames."""
     if observer is None:
         return HipLineEstimator()
     parts = tuple(PrecomputedTilt(n, t.result().tilt_deg) for n, t in observer.trackers.items())
-    if name == "fused":
-        return FusedTilt(name, parts)
+    if Estimator(name) is Estimator.FUSED:
+        return FusedTilt(Estimator.FUSED, parts)
     return parts[0]
 
 

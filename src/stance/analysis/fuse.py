@@ -31,6 +31,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from stance.analysis.pelvis import Estimator
+
 READ_FRACTION_MIN = 0.3
 """Least share of a true drop that the garments at the pelvis showed on rendered bodies
 (validated: 0.31-0.85 per character, docs/VALIDATION.md)."""
@@ -63,7 +65,11 @@ IMAGE = RangeModel(READ_FRACTION_MIN, LIFT_BIAS_DEG)
 """The image estimators: they read the garments and skin at the pelvis."""
 LANDMARKS = RangeModel(None, max_error_deg=HIP_LINE_MAX_ERROR_DEG)
 """The hip-landmark line: no law, only its largest error (so it rarely decides anything)."""
-RANGE_MODELS = {"pelvis_image": IMAGE, "pelvis_edge": IMAGE, "hip_line": LANDMARKS}
+RANGE_MODELS: dict[str, RangeModel] = {
+    Estimator.PELVIS_IMAGE: IMAGE,
+    Estimator.PELVIS_EDGE: IMAGE,
+    Estimator.HIP_LINE: LANDMARKS,
+}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import numpy as np
 
 from stance.analysis import explain
 from stance.analysis.measure import Measurements, TrialMetrics
+from stance.analysis.pelvis import Estimator
 from stance.analysis.quality import MIN_JUDGEABLE_HOLD_S, QualityReport
 from stance.core.track import Side
 
@@ -81,10 +82,10 @@ SOURCES: dict[str, str] = {
 # Known reliability of pelvis estimators (multiplies the confidence). The hip-landmark line
 # under-reads a real drop (slope ~0.2 on rendered avatars with exact truth).
 ESTIMATOR_RELIABILITY: dict[str, float] = {
-    "hip_line": 0.6,
-    "pelvis_image": 0.85,
-    "pelvis_edge": 0.85,
-    "fused": 0.85,
+    Estimator.HIP_LINE: 0.6,
+    Estimator.PELVIS_IMAGE: 0.85,
+    Estimator.PELVIS_EDGE: 0.85,
+    Estimator.FUSED: 0.85,
 }
 
 

@@ -9,12 +9,37 @@ view the person's left is on the image right, so a level pelvis reads about 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from enum import Enum
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from stance.analysis.fuse import RangeModel
 from stance.core.track import LM, PoseTrack
+
+if TYPE_CHECKING:
+    from stance.analysis.fuse import RangeModel  # fuse builds on this module, not the reverse
+
+
+class Estimator(str, Enum):
+    """The pelvic-drop estimators, the default first (docs/VALIDATION.md says why).
+
+    ``FUSED`` combines the two image estimators by their uncertainties; ``PELVIS_IMAGE`` follows
+    the waist-band texture and ``PELVIS_EDGE`` a garment or skin boundary line (both in
+    ``stance.vision``); ``HIP_LINE`` is MediaPipe's hip landmarks, nearly blind to a real drop.
+    The value is the name written in the JSON and accepted by ``--estimator``.
+    """
+
+    FUSED = "fused"
+    PELVIS_IMAGE = "pelvis_image"
+    PELVIS_EDGE = "pelvis_edge"
+    HIP_LINE = "hip_line"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+IMAGE_EVIDENCE = (Estimator.PELVIS_IMAGE, Estimator.PELVIS_EDGE)
+"""The image estimators that ``Estimator.FUSED`` combines, in order of preference."""
 
 
 class PelvisEstimator(Protocol):
@@ -52,7 +77,7 @@ class HipLineEstimator:
     image-based one replaces it behind this same interface.
     """
 
-    name: str = "hip_line"
+    name: str = Estimator.HIP_LINE
     range_model: RangeModel | None = None
 
     def tilt_deg(self, track: PoseTrack) -> np.ndarray:

@@ -115,6 +115,7 @@ def make_settings(
         BadInputError: an unknown estimator, or a number that is not finite or out of its
             range (``OPTION_RANGES``).
     """
+    from stance.analysis.pelvis import Estimator
     from stance.pipeline import ESTIMATORS, Settings
 
     for option, value in (
@@ -130,7 +131,7 @@ def make_settings(
     if estimator is not None:
         if estimator not in ESTIMATORS:
             raise BadInputError(f"--estimator must be one of: {', '.join(ESTIMATORS)}.")
-        settings = replace(settings, estimator=estimator)
+        settings = replace(settings, estimator=Estimator(estimator))
     given = {"drop_deg": drop_threshold, "lean_deg": lean_threshold}
     overrides = {k: v for k, v in given.items() if v is not None}
     if overrides:

@@ -8,6 +8,7 @@ from typing import Any
 
 from stance.analysis.fuse import READ_FRACTION_MIN
 from stance.analysis.measure import TrialMetrics
+from stance.analysis.pelvis import Estimator
 from stance.pipeline import Analysis
 from stance.report.advice import NOT_A_DIAGNOSIS, exercises_for
 from stance.report.wording import finding_sentence, summary_line, verdict_colour
@@ -52,7 +53,7 @@ def render(a: Analysis, console: Any) -> None:
         console.print(table)
     for f in v.findings.values():
         console.print("  " + finding_sentence(f))
-    if a.settings.estimator != "hip_line" and a.measurements.trials:
+    if a.settings.estimator != Estimator.HIP_LINE and a.measurements.trials:
         console.print(
             "  [dim]Hip drop is measured from the garments and skin at the pelvis; on rendered "
             f"bodies with known truth they turn by {READ_FRACTION_MIN:.0%}-100% of a true drop, "

@@ -7,6 +7,7 @@ Words only: every decision they describe was taken in `stance.analysis.judge`.
 from __future__ import annotations
 
 from stance.analysis.judge import Outcome, SideFinding, Status, Verdict
+from stance.analysis.pelvis import Estimator
 
 
 def finding_sentence(f: SideFinding) -> str:
@@ -36,10 +37,10 @@ def finding_sentence(f: SideFinding) -> str:
     return f"Standing on your {s} leg, your {o} hip {moved} {drop}{unc}: {tail}"
 
 
-EVIDENCE_WORDS = {
-    "pelvis_image": "waist texture",
-    "pelvis_edge": "garment edge",
-    "hip_line": "hip landmarks",
+EVIDENCE_WORDS: dict[str, str] = {
+    Estimator.PELVIS_IMAGE: "waist texture",
+    Estimator.PELVIS_EDGE: "garment edge",
+    Estimator.HIP_LINE: "hip landmarks",
 }
 """How each estimator is named in the sentences users read."""
 

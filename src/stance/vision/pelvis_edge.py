@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from stance.analysis.pelvis import Estimator
 from stance.vision.pelvis_texture import TorsoGeometry, sample_canvas, torso_geometry, torso_map
 
 
@@ -81,7 +82,7 @@ class PelvisEdgeTracker:
             was last found (the pelvis does not; a jump to another edge does).
     """
 
-    name = "pelvis_edge"
+    name = Estimator.PELVIS_EDGE
 
     def __init__(
         self,

@@ -53,6 +53,8 @@ from typing import Any
 
 import numpy as np
 
+from stance.analysis.pelvis import Estimator
+
 #: MediaPipe pose landmark indices used here.
 _L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP = 11, 12, 23, 24
 
@@ -127,7 +129,7 @@ class PelvisImageTracker:
             this both ways (every third frame during a long failure; 0 = no retries).
     """
 
-    name = "pelvis_image"
+    name = Estimator.PELVIS_IMAGE
 
     def __init__(
         self,
