@@ -43,6 +43,14 @@ def temp_beside(target: Path, *, suffix: str = ".tmp") -> Path:
     return Path(name)
 
 
+def move_into_place(tmp: Path, target: Path) -> None:
+    """Rename a finished temporary file (from `temp_beside`) over ``target``, mode 0644: the
+    one commit step of every atomic write (`atomic_path`, and streamed writers such as
+    `stance.io.video_writer.H264Writer` that keep their temporary file open across calls)."""
+    Path(tmp).chmod(0o644)
+    os.replace(tmp, target)
+
+
 @contextmanager
 def atomic_path(target: Path, *, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` when the block
@@ -51,8 +59,7 @@ def atomic_path(target: Path, *, suffix: str = ".tmp") -> Iterator[Path]:
     tmp = temp_beside(target, suffix=suffix)
     try:
         yield tmp
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
+        move_into_place(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 

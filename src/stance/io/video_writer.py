@@ -7,13 +7,12 @@ path only when `close()` succeeds; an error or an interruption leaves nothing th
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stance.core.atomic import target_problem, temp_beside
+from stance.core.atomic import move_into_place, target_problem, temp_beside
 
 CRF = 23
 """x264 constant rate factor: 23 is ffmpeg's default, visually clean at modest size."""
@@ -91,8 +90,7 @@ class H264Writer:
             writer.close()
             if real_fps is not None and real_fps > 0 and abs(self.fps / real_fps - 1) > 1e-6:
                 retime(self._tmp, self.fps / real_fps)
-            self._tmp.chmod(0o644)
-            os.replace(self._tmp, self.path)
+            move_into_place(self._tmp, self.path)
         finally:
             self._tmp.unlink(missing_ok=True)
 
