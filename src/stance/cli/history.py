@@ -56,6 +56,7 @@ def check_person(person: str | None) -> str | None:
 def failure_doc(path: Path | None, settings: Settings, message: str) -> dict[str, Any]:
     """The analysis document of a test that found nobody to judge ("cannot tell")."""
     from stance import __version__
+    from stance.analysis.judge import Outcome
     from stance.report.wording import cannot_tell_line
 
     return {
@@ -67,7 +68,7 @@ def failure_doc(path: Path | None, settings: Settings, message: str) -> dict[str
             "thresholds": asdict(settings.thresholds),
         },
         "verdict": {
-            "outcome": "cannot_tell",
+            "outcome": Outcome.CANNOT_TELL.value,
             "reason": message,
             "summary": cannot_tell_line(message),
         },

@@ -22,6 +22,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from stance.analysis.judge import Outcome
 from stance.io.recording import DateSource, Recording
 
 MDC_DROP_DEG = 4.0
@@ -85,7 +86,7 @@ class TestRecord:
         content_sha256: SHA-256 of the clip (None for a live session not recorded).
         model, estimator: the pose model and the pelvic-drop estimator used.
         thresholds: every judging threshold (`stance.analysis.judge.Thresholds` as a dict).
-        outcome: the verdict outcome ("left", "right", "both", "none", "cannot_tell").
+        outcome: the verdict outcome.
         reason: the verdict's reason (for "cannot tell": the problem).
         summary: the verdict's one line.
         sides: the standing legs that were measured.
@@ -103,7 +104,7 @@ class TestRecord:
     model: str
     estimator: str
     thresholds: dict[str, Any]
-    outcome: str
+    outcome: Outcome
     reason: str
     summary: str
     sides: tuple[SideResult, ...]
@@ -157,7 +158,7 @@ def record_from_doc(
         model=str(doc.get("model", {}).get("name", "")),
         estimator=str(settings.get("estimator", "")),
         thresholds=dict(settings.get("thresholds", {})),
-        outcome=str(verdict.get("outcome", "cannot_tell")),
+        outcome=Outcome(verdict.get("outcome", Outcome.CANNOT_TELL)),
         reason=str(verdict.get("reason", "")),
         summary=str(verdict.get("summary", "")),
         sides=tuple(sides),

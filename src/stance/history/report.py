@@ -99,7 +99,7 @@ def to_history_csv(people: dict[str, list[HistoryRow]]) -> str:
                 "tested_at": t.tested_at.isoformat(timespec="seconds"),
                 "date_source": t.date_source.value,
                 "input_name": t.input_name,
-                "outcome": t.outcome,
+                "outcome": t.outcome.value,
                 **{k: getattr(side, k) for k in SideResult.__dataclass_fields__},
                 "change_since_previous": prev.change.value,
                 "delta_since_previous_deg": prev.delta_deg,

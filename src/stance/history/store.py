@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from stance.analysis.judge import Outcome
 from stance.core.atomic import unwritable
 from stance.core.errors import StanceError
 from stance.history.record import SideResult, TestRecord
@@ -303,7 +304,7 @@ def _test_row(test: TestRecord) -> dict[str, Any]:
         "model": test.model,
         "estimator": test.estimator,
         "thresholds": json.dumps(test.thresholds, sort_keys=True),
-        "outcome": test.outcome,
+        "outcome": test.outcome.value,
         "reason": test.reason,
         "summary": test.summary,
         "json_report": test.json_report,
@@ -324,7 +325,7 @@ def _record(r: sqlite3.Row, sides: tuple[SideResult, ...]) -> TestRecord:
         model=r["model"],
         estimator=r["estimator"],
         thresholds=json.loads(r["thresholds"]),
-        outcome=r["outcome"],
+        outcome=Outcome(r["outcome"]),
         reason=r["reason"],
         summary=r["summary"],
         sides=sides,
@@ -341,6 +342,7 @@ def record_to_dict(test: TestRecord) -> dict[str, Any]:
     doc = asdict(test)
     doc["tested_at"] = test.tested_at.isoformat(timespec="seconds")
     doc["date_source"] = test.date_source.value
+    doc["outcome"] = test.outcome.value
     return doc
 
 
@@ -355,6 +357,7 @@ def record_from_dict(doc: dict[str, Any]) -> TestRecord:
         fields = {k: v for k, v in doc.items() if k not in ("sides", "id")}
         fields["tested_at"] = datetime.fromisoformat(fields["tested_at"])
         fields["date_source"] = DateSource(fields["date_source"])
+        fields["outcome"] = Outcome(fields["outcome"])
         return TestRecord(sides=sides, **fields)
     except (KeyError, TypeError, ValueError) as err:
         raise HistoryError(f"Not a stance history test record ({err}).") from None
