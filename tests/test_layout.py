@@ -53,10 +53,10 @@ def test_analysis_package_loads_no_pixel_library_even_indirectly() -> None:
     assert not loaded & set(PIXEL_LIBRARIES)
 
 
-def test_mediapipe_only_in_vision_and_the_model_cache() -> None:
+def test_mediapipe_only_in_vision_and_the_offline_model_build() -> None:
     users = {p.relative_to(SRC).as_posix() for p in SRC.rglob("*.py")
              if "mediapipe" in _imported_roots(p)}  # fmt: skip
-    assert users == {"vision/landmarker.py", "io/models.py"}
+    assert users == {"vision/landmarker.py", "io/model_build.py"}
 
 
 def test_core_history_and_pipeline_read_no_pixels() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import SAMPLE
 from stance.io import models as models
+from stance.io import task_bundle
 
 NATIVE_MARKS = ("W0000", "E0000", "I0000", "Stack trace", "INFO: ", "WARNING: ", "ERROR: ")
 
@@ -51,10 +52,10 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     under each other's name: parses and loads, fails on the first frame), adir/."""
     d = tmp_path_factory.mktemp("bundles")
     with zipfile.ZipFile(io.BytesIO(models.ensure_model().read_bytes())) as z:
-        det, lmk = (z.read(n) for n in models.TASK_MEMBERS)
+        det, lmk = (z.read(n) for n in task_bundle.TASK_MEMBERS)
     out = {}
     for name, members in (
-        ("garbage", {n: b"not really a model " + n.encode() for n in models.TASK_MEMBERS}),
+        ("garbage", {n: b"not really a model " + n.encode() for n in task_bundle.TASK_MEMBERS}),
         ("swapped", {"pose_detector.tflite": lmk, "pose_landmarks_detector.tflite": det}),
     ):
         out[name] = d / f"{name}.task"

@@ -15,6 +15,7 @@ from typing import ClassVar
 import pytest
 
 from stance.core.errors import ModelError
+from stance.io import model_build, task_bundle
 from stance.io import models as models
 from stance.io.models import ModelSpec
 
@@ -23,7 +24,7 @@ def _fake_task_bytes() -> bytes:
     """A zip with the right member names and garbage inside."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        for name in models.TASK_MEMBERS:
+        for name in task_bundle.TASK_MEMBERS:
             z.writestr(name, b"not really a model " + name.encode())
     return buf.getvalue()
 
@@ -125,16 +126,16 @@ def test_find_wheel_url_reads_html_and_json_indexes(server: str) -> None:
         b' "hashes": {"sha256": "' + sha.encode() + b'"}}]}'
     )
     _Handler.routes = {"/html/mediapipe/": html, "/json/mediapipe/": json_page}
-    url, got = models.find_wheel_url(
+    url, got = model_build.find_wheel_url(
         "mediapipe", "mediapipe-0.10.21-x.whl", index_url=server + "/html"
     )
     assert url == server + "/files/mediapipe-0.10.21-x.whl" and got == sha
-    url, got = models.find_wheel_url(
+    url, got = model_build.find_wheel_url(
         "mediapipe", "mediapipe-0.10.21-x.whl", index_url=server + "/json"
     )
     assert url == server + "/files/w.whl" and got == sha
     with pytest.raises(ModelError, match="does not list"):
-        models.find_wheel_url("mediapipe", "other.whl", index_url=server + "/html")
+        model_build.find_wheel_url("mediapipe", "other.whl", index_url=server + "/html")
 
 
 def test_built_model_rejects_a_wheel_with_wrong_checksum(server: str, tmp_path: Path) -> None:
@@ -212,27 +213,26 @@ def _bundle(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_tflite_reader_accepts_models_and_names_what_is_wrong(real_task: bytes) -> None:
-    assert models.tflite_problem(_tflite()) is None
-    assert "schema version 2" in str(models.tflite_problem(_tflite(version=2)))
-    assert "no subgraphs" in str(models.tflite_problem(_tflite(subgraphs=0)))
-    assert "identifier" in str(models.tflite_problem(_tflite(identifier=False)))
-    assert "identifier" in str(models.tflite_problem(b"not really a model at all"))
-    assert "too short" in str(models.tflite_problem(b"\x1c\x00"))
+    assert task_bundle.tflite_problem(_tflite()) is None
+    assert "schema version 2" in str(task_bundle.tflite_problem(_tflite(version=2)))
+    assert "no subgraphs" in str(task_bundle.tflite_problem(_tflite(subgraphs=0)))
+    assert "identifier" in str(task_bundle.tflite_problem(_tflite(identifier=False)))
+    assert "identifier" in str(task_bundle.tflite_problem(b"not really a model at all"))
+    assert "too short" in str(task_bundle.tflite_problem(b"\x1c\x00"))
     with zipfile.ZipFile(io.BytesIO(real_task)) as z:
-        for name in models.TASK_MEMBERS:
+        for name in task_bundle.TASK_MEMBERS:
             model = z.read(name)
-            assert models.tflite_problem(model) is None
+            assert task_bundle.tflite_problem(model) is None
             # The header alone, zeros after it, and every truncation (the weights sit at
             # the end) are refused.
-            assert models.tflite_problem(model[:8] + bytes(200)) is not None
+            assert task_bundle.tflite_problem(model[:8] + bytes(200)) is not None
             for keep in (0.5, 0.9, 0.999):
-                assert models.tflite_problem(model[: int(len(model) * keep)]) is not None, keep
+                assert task_bundle.tflite_problem(model[: int(len(model) * keep)]) is not None, keep
 
 
 def test_garbage_with_the_right_member_names_is_not_a_bundle(tmp_path: Path) -> None:
-    bad = _bundle(
-        tmp_path / "bad.task", {n: b"not really a model " + n.encode() for n in models.TASK_MEMBERS}
-    )
+    fake = {n: b"not really a model " + n.encode() for n in task_bundle.TASK_MEMBERS}
+    bad = _bundle(tmp_path / "bad.task", fake)
     with pytest.raises(ModelError, match=r"pose_detector\.tflite is not a TFLite model"):
         models.check_task_file(bad)
     with pytest.raises(ModelError, match="not a TFLite model"):
@@ -242,12 +242,12 @@ def test_garbage_with_the_right_member_names_is_not_a_bundle(tmp_path: Path) -> 
 def test_bundle_that_parses_but_mediapipe_cannot_use(tmp_path: Path, real_task: bytes) -> None:
     """Sound flatbuffers MediaPipe will not run: a minimal model, and the two real models
     swapped (it loads, then fails on the first frame). Only the load check catches them."""
-    minimal = _bundle(tmp_path / "minimal.task", {n: _tflite() for n in models.TASK_MEMBERS})
+    minimal = _bundle(tmp_path / "minimal.task", {n: _tflite() for n in task_bundle.TASK_MEMBERS})
     models.check_task_file(minimal)  # the structure is fine
     with pytest.raises(ModelError, match="MediaPipe cannot use"):
         models.check_task_file(minimal, load=True)
     with zipfile.ZipFile(io.BytesIO(real_task)) as z:
-        det, lmk = (z.read(n) for n in models.TASK_MEMBERS)
+        det, lmk = (z.read(n) for n in task_bundle.TASK_MEMBERS)
     swapped = _bundle(
         tmp_path / "swapped.task",
         {"pose_detector.tflite": lmk, "pose_landmarks_detector.tflite": det},
@@ -267,11 +267,11 @@ def test_pose_estimator_turns_mediapipe_failures_into_model_errors(
 
     from stance.vision.landmarker import PoseEstimator
 
-    minimal = _bundle(tmp_path / "minimal.task", {n: _tflite() for n in models.TASK_MEMBERS})
+    minimal = _bundle(tmp_path / "minimal.task", {n: _tflite() for n in task_bundle.TASK_MEMBERS})
     with pytest.raises(ModelError, match=r"cannot load the pose model .*minimal\.task"):
         PoseEstimator(minimal)
     with zipfile.ZipFile(io.BytesIO(real_task)) as z:
-        det, lmk = (z.read(n) for n in models.TASK_MEMBERS)
+        det, lmk = (z.read(n) for n in task_bundle.TASK_MEMBERS)
     swapped = _bundle(
         tmp_path / "swapped.task",
         {"pose_detector.tflite": lmk, "pose_landmarks_detector.tflite": det},

@@ -3,7 +3,9 @@
 - ``source``: open and probe a video (rotation, variable frame rate), iterate its frames.
 - ``video_writer``: write an annotated video (H.264 through ffmpeg, atomic).
 - ``ffmpeg``: run the ffmpeg that imageio-ffmpeg ships.
-- ``models``: the pose-model cache (manifest, download, checksum, lock).
+- ``models``: the pose-model cache (manifest, checksum pins, lock) and its public calls;
+  ``model_build`` gets a model's bytes (verified download, or the offline build from the
+  mediapipe wheel); ``task_bundle`` checks that a file is a usable ``.task`` bundle.
 - ``recording``: facts about a recording (its SHA-256, the date it was made).
 - ``resources``: files that ship with stance (model manifest, bundled sample).
 """
