@@ -21,7 +21,7 @@ import pytest
 
 from conftest import SAMPLE
 from stance.batch.runner import COLUMNS, discover, row_from_doc
-from stance.io.source import looks_like_video
+from stance.io.file_kind import looks_like_video
 
 FAST = ("--max-fps", "5")
 

@@ -39,8 +39,8 @@ from stance.analysis.judge import Outcome
 from stance.batch.index import INDEX_NAME, report_path, shown_text, write_index
 from stance.core.atomic import NAME_MAX_FALLBACK, name_max, strict_json, unwritable, write_atomic
 from stance.core.errors import BadInputError, NoValidTestError, StanceError
+from stance.io.file_kind import looks_like_video
 from stance.io.recording import file_sha256
-from stance.io.source import looks_like_video
 from stance.pipeline import Settings
 from stance.report.series_csv import csv_cell
 

@@ -1,5 +1,7 @@
 """Bytes in and out.
 
+- ``file_kind``: what a file is from its first bytes (video container, still image, text),
+  and why a video would not open.
 - ``source``: open and probe a video (rotation, variable frame rate), iterate its frames.
 - ``video_writer``: write an annotated video (H.264 through ffmpeg, atomic).
 - ``ffmpeg``: run the ffmpeg that imageio-ffmpeg ships.
