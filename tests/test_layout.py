@@ -85,3 +85,43 @@ def test_every_module_imports_first() -> None:
 def test_cli_starts_without_pose_or_pixel_libraries() -> None:
     loaded = _loaded_after_import(["stance.cli.main"])
     assert not loaded & {*PIXEL_LIBRARIES, "scipy", "matplotlib"}
+
+
+def _marked_footage(node: ast.AST, marked_names: frozenset[str] = frozenset()) -> bool:
+    """Whether an AST (a decorator, a ``pytestmark`` value) names the ``footage`` mark, itself
+    or through a module-level name whose value does (parameters marked one by one)."""
+    return any(
+        (isinstance(n, ast.Attribute) and n.attr == "footage")
+        or (isinstance(n, ast.Name) and n.id in marked_names)
+        for n in ast.walk(node)
+    )
+
+
+def test_every_test_that_reads_real_footage_carries_the_footage_mark() -> None:
+    """``-m "not footage"`` must deselect every test that reads ../shared/footage."""
+    unmarked = []
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        tree = ast.parse(path.read_text())
+        marked_names = frozenset(
+            t.id
+            for n in tree.body
+            if isinstance(n, ast.Assign) and _marked_footage(n.value)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        )
+        module_marked = any(
+            isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in n.targets)
+            and _marked_footage(n.value)
+            for n in tree.body
+        )
+        for fn in tree.body:
+            if not (isinstance(fn, ast.FunctionDef) and fn.name.startswith("test_")):
+                continue
+            reads = any(
+                isinstance(n, ast.Name) and n.id in ("footage", "FOOTAGE") for n in ast.walk(fn)
+            )
+            marked = any(_marked_footage(d, marked_names) for d in fn.decorator_list)
+            if reads and not (module_marked or marked):
+                unmarked.append(f"{path.name}::{fn.name}")
+    assert not unmarked

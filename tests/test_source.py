@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import FOOTAGE
 from stance.core.errors import BadInputError
 from stance.io import source as source
 from stance.io.ffmpeg import run_ffmpeg
@@ -19,8 +20,6 @@ from stance.io.source import Frame, VideoInfo, iter_frames, probe_video
 from videotools import make_pattern_clip, make_variant, make_vfr_clip, read_pattern_index
 
 W, H, FPS, N = 160, 120, 30.0, 60
-FOOTAGE = Path(__file__).resolve().parents[2] / "shared" / "footage"
-needs_footage = pytest.mark.skipif(not FOOTAGE.exists(), reason=f"real footage absent ({FOOTAGE})")
 
 
 @pytest.fixture(scope="module")
@@ -333,7 +332,7 @@ def test_truncation_check_tolerates_estimates() -> None:
 # --- real footage (optional) ---------------------------------------------------------------
 
 
-@needs_footage
+@pytest.mark.footage
 def test_footage_probe_all() -> None:
     clips = sorted(FOOTAGE.glob("*.mp4"))
     assert clips
@@ -345,7 +344,7 @@ def test_footage_probe_all() -> None:
     assert (portrait.width, portrait.height) == (1080, 1920)
 
 
-@needs_footage
+@pytest.mark.footage
 def test_footage_full_decode_and_decimation() -> None:
     path = FOOTAGE / "tree_pose_left_short.mp4"
     info = probe_video(path)
@@ -360,7 +359,7 @@ def test_footage_full_decode_and_decimation() -> None:
     assert len(half) == pytest.approx(probe_video(sixty).n_frames / 2, abs=1)
 
 
-@needs_footage
+@pytest.mark.footage
 def test_footage_rotated_variant_is_upright(tmp_path: Path) -> None:
     src = FOOTAGE / "tree_pose_left_short.mp4"
     ref = make_variant(src, tmp_path / "ref.mp4", height=120, duration_s=1.0)
