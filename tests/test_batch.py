@@ -401,6 +401,7 @@ FORMULAS = [
 ]
 
 
+@pytest.mark.forged_json  # hand-made rows: an "ok" row with no result file nor quality flags
 def test_summary_csv_neutralises_formulas(tmp_path: Path) -> None:
     """Text cells that a spreadsheet would run get a leading quote; numbers stay numbers."""
     from stance.batch.runner import write_summary

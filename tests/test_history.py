@@ -224,6 +224,7 @@ def test_history_from_the_command_line(doc: dict[str, Any], tmp_path: Path) -> N
     assert [t.sides for t in again] == [tuple(SideResult(**s) for s in t["sides"]) for t in tests]
 
 
+@pytest.mark.forged_json  # a bare summary.json stands in for a batch's (import must skip it)
 def test_import_a_folder_of_analyses(doc: dict[str, Any], tmp_path: Path) -> None:
     folder = tmp_path / "batch_out"
     folder.mkdir()

@@ -28,6 +28,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     names = zipfile.ZipFile(wheel).namelist()
     assert "stance/data/model_manifest.json" in names
     assert "stance/data/sample_videos/sample_right_weak.mp4" in names
+    for name in ("analysis", "batch_summary", "batch_failure", "history"):
+        assert f"stance/schemas/{name}.schema.json" in names  # stance.schemas.load reads them
     venv = work / "venv"
     subprocess.run([uv, "venv", "--python", sys.executable, str(venv)], check=True,
                    capture_output=True)  # fmt: skip
@@ -58,6 +60,10 @@ def test_installed_tool_analyses_the_bundled_sample(installed: Path, tmp_path: P
     assert "RIGHT gluteus medius looks weak" in res.stdout
     res = _run(installed, "models", "list", cwd=empty, env=env)
     assert res.returncode == 0 and "pose_landmarker" in res.stdout, res.stderr
+    code = "from stance import schemas; print(*(schemas.load(n)['$id'] for n in schemas.NAMES))"
+    res = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=empty, env=env,
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert res.returncode == 0 and "urn:stance:schema:analysis" in res.stdout, res.stderr
     assert list(empty.iterdir()) == []  # nothing written where it was run
 
 
