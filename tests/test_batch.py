@@ -20,7 +20,8 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 import pytest
 
 from conftest import SAMPLE
-from stance.batch.runner import COLUMNS, discover, row_from_doc
+from stance.batch.discover import discover
+from stance.batch.rows import COLUMNS, row_from_doc
 from stance.io.source import looks_like_video
 
 FAST = ("--max-fps", "5")
@@ -218,7 +219,7 @@ def test_resume_redoes_a_clip_changed_in_the_middle(
 
 
 def test_batch_key_depends_on_settings() -> None:
-    from stance.batch.runner import batch_key
+    from stance.batch.keys import batch_key
     from stance.io.recording import file_sha256 as content_hash
     from stance.pipeline import Settings
 
@@ -320,7 +321,7 @@ def test_parent_watch_fallback(tmp_path: Path) -> None:
     within about a second of the parent's death."""
     ready = tmp_path / "ready"
     child = (
-        "import pathlib, sys; from stance.batch.runner import _watch_parent; "
+        "import pathlib, sys; from stance.batch.backends import _watch_parent; "
         f"pathlib.Path({str(ready)!r}).touch(); _watch_parent(int(sys.argv[1]))"
     )
     middle = (
@@ -403,7 +404,7 @@ FORMULAS = [
 
 def test_summary_csv_neutralises_formulas(tmp_path: Path) -> None:
     """Text cells that a spreadsheet would run get a leading quote; numbers stay numbers."""
-    from stance.batch.runner import write_summary
+    from stance.batch.rows import write_summary
     from stance.pipeline import Settings
 
     rows = []
@@ -442,7 +443,8 @@ def test_formula_file_name_in_a_batch(tmp_path: Path) -> None:
 
 
 def test_result_stem() -> None:
-    from stance.batch.runner import NAME_MAX_FALLBACK, NAME_RESERVE, result_stem
+    from stance.batch.keys import NAME_RESERVE, result_stem
+    from stance.core.atomic import NAME_MAX_FALLBACK
 
     content = "0123456789abcdef"
     assert result_stem("clip", content) == "clip-0123456789"  # short names as they are
@@ -465,7 +467,8 @@ def test_result_stem() -> None:
 def test_long_clip_names(tmp_path: Path) -> None:
     """240-character names: results, reports and failure records within the name limit,
     two long names that differ only at the end kept apart, and found again on --resume."""
-    from stance.batch.runner import NAME_MAX_FALLBACK, NAME_RESERVE
+    from stance.batch.keys import NAME_RESERVE
+    from stance.core.atomic import NAME_MAX_FALLBACK
 
     src = tmp_path / "in"
     src.mkdir()

@@ -15,7 +15,7 @@ import pytest
 from browser import needs_chromium, screenshot_page
 from conftest import REPO
 from stance.batch.index import report_path, to_index_html, write_index
-from stance.batch.runner import COLUMNS
+from stance.batch.rows import COLUMNS
 from test_batch import FAST, _interrupt_after_first_clip, _summary, batch, href_target
 
 SAMPLES = sorted((REPO / "sample_videos").glob("*.mp4"))
