@@ -25,7 +25,7 @@ from stance.batch.backends import default_workers, in_processes, on_cluster
 from stance.batch.discover import Input, discover
 from stance.batch.index import INDEX_NAME, report_path, write_index
 from stance.batch.keys import batch_key, result_stem
-from stance.batch.rows import RowStatus, counts, error_row, is_no_test, row_from_doc, write_summary
+from stance.batch.rows import RowStatus, SummaryRow, counts, write_summary
 from stance.batch.worker import Job
 from stance.core.atomic import name_max, unwritable
 from stance.core.errors import BadInputError
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 class BatchResult:
     """What a batch did: the summary rows, in input order."""
 
-    rows: list[dict[str, Any]]
+    rows: list[SummaryRow]
     interrupted: bool = False
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -48,7 +48,7 @@ class BatchResult:
         """0 all ok or cannot tell, 2 any clip failed, 130 interrupted."""
         if self.interrupted:
             return 130
-        return 2 if any(r["status"] == RowStatus.ERROR.value for r in self.rows) else 0
+        return 2 if any(r.status is RowStatus.ERROR for r in self.rows) else 0
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,11 @@ def _clean_stale(out: Path) -> None:
 
 
 def _jobs(
-    inputs: list[Input], out: Path, settings: Settings, html: bool, rows: list[Any]
+    inputs: list[Input],
+    out: Path,
+    settings: Settings,
+    html: bool,
+    rows: list[SummaryRow | None],
 ) -> list[Job]:
     """One job per distinct clip content, in input order; an input that cannot be read
     gets its error row in ``rows`` (by index) instead."""
@@ -131,12 +135,12 @@ def _jobs(
         name = str(inp.path)
         if not inp.path.is_file():
             what = "is not a file" if inp.path.exists() else "does not exist (no such file)"
-            rows[i] = error_row(name, f"{name} {what}.")
+            rows[i] = SummaryRow.failure(name, f"{name} {what}.")
             continue
         try:
             content = file_sha256(inp.path)
         except OSError as err:
-            rows[i] = error_row(name, f"{name} cannot be read: {err.strerror or err}.")
+            rows[i] = SummaryRow.failure(name, f"{name} cannot be read: {err.strerror or err}.")
             continue
         fname = result_stem(inp.path.stem, content, limit) + ".json"
         result = out / "clips" / fname
@@ -202,19 +206,23 @@ def run_batch(
     except OSError as err:
         raise BadInputError(f"--out {out}: cannot create it ({err.strerror or err}).") from None
     _clean_stale(out)
-    rows: list[dict[str, Any] | None] = [None] * len(inputs)
+    rows: list[SummaryRow | None] = [None] * len(inputs)
     jobs = _jobs(inputs, out, settings, html, rows)
 
-    def fill(job: Job, doc: dict[str, Any], resumed: bool) -> None:
+    def fill(job: Job, doc: dict[str, Any], resumed: bool) -> SummaryRow:
+        """Fill the rows of the job's inputs from ``doc``; returns one of them (they differ
+        only in the file name)."""
         shown = "" if "error" in doc else str(job.result)
         for i in job.rows:
-            rows[i] = row_from_doc(str(inputs[i].path), doc, result=shown, resumed=resumed)
+            row = SummaryRow.from_doc(str(inputs[i].path), doc, result=shown, resumed=resumed)
+            rows[i] = row
         if on_result is not None:
             on_result(
                 ClipResult(
                     job.path, job.content, doc, None if "error" in doc else job.result, job.report
                 )
             )
+        return row
 
     todo: list[Job] = []
     for job in jobs:
@@ -243,9 +251,9 @@ def run_batch(
             outcomes = in_processes(todo, settings, n, threads)
         try:
             for job, doc in outcomes:
-                fill(job, doc, False)
+                row = fill(job, doc, False)
                 done += 1
-                failures += "error" in doc and not is_no_test(doc)
+                failures += row.status is RowStatus.ERROR
                 if progress is not None:
                     progress(done, total, failures)
         except KeyboardInterrupt:
