@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import html
 import json
@@ -20,7 +21,9 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 import pytest
 
 from conftest import SAMPLE
-from stance.batch.runner import COLUMNS, discover, row_from_doc
+from stance.analysis.judge import Outcome
+from stance.batch.discover import discover
+from stance.batch.rows import COLUMNS, RowStatus, SummaryRow
 from stance.io.file_kind import looks_like_video
 
 FAST = ("--max-fps", "5")
@@ -218,7 +221,7 @@ def test_resume_redoes_a_clip_changed_in_the_middle(
 
 
 def test_batch_key_depends_on_settings() -> None:
-    from stance.batch.runner import batch_key
+    from stance.batch.keys import batch_key
     from stance.io.recording import file_sha256 as content_hash
     from stance.pipeline import Settings
 
@@ -320,7 +323,7 @@ def test_parent_watch_fallback(tmp_path: Path) -> None:
     within about a second of the parent's death."""
     ready = tmp_path / "ready"
     child = (
-        "import pathlib, sys; from stance.batch.runner import _watch_parent; "
+        "import pathlib, sys; from stance.batch.backends import _watch_parent; "
         f"pathlib.Path({str(ready)!r}).touch(); _watch_parent(int(sys.argv[1]))"
     )
     middle = (
@@ -404,16 +407,23 @@ FORMULAS = [
 @pytest.mark.forged_json  # hand-made rows: an "ok" row with no result file nor quality flags
 def test_summary_csv_neutralises_formulas(tmp_path: Path) -> None:
     """Text cells that a spreadsheet would run get a leading quote; numbers stay numbers."""
-    from stance.batch.runner import write_summary
+    from stance.batch.rows import write_summary
     from stance.pipeline import Settings
 
-    rows = []
-    for name in [*FORMULAS, "plain.mp4"]:
-        row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
-        row.update(file=name, status="ok", weak_side="none", result="", resumed=False)
-        row.update(left_stance_drop_deg=-3.2, right_stance_drop_deg=1.5, left_stance_hold_s=12)
-        rows.append(row)
-    rows[-1].update(status="error", error="=cmd|' /C calc'!A0", left_stance_drop_deg=None)
+    rows = [
+        SummaryRow(
+            name,
+            RowStatus.OK,
+            Outcome.NONE,
+            left_stance_drop_deg=-3.2,
+            right_stance_drop_deg=1.5,
+            left_stance_hold_s=12,
+        )
+        for name in [*FORMULAS, "plain.mp4"]
+    ]
+    rows[-1] = dataclasses.replace(
+        rows[-1], status=RowStatus.ERROR, error="=cmd|' /C calc'!A0", left_stance_drop_deg=None
+    )
     write_summary(rows, tmp_path, settings=Settings(), complete=True)
     with (tmp_path / "summary.csv").open(newline="") as fh:
         table = list(csv.DictReader(fh))
@@ -443,7 +453,8 @@ def test_formula_file_name_in_a_batch(tmp_path: Path) -> None:
 
 
 def test_result_stem() -> None:
-    from stance.batch.runner import NAME_MAX_FALLBACK, NAME_RESERVE, result_stem
+    from stance.batch.keys import NAME_RESERVE, result_stem
+    from stance.core.atomic import NAME_MAX_FALLBACK
 
     content = "0123456789abcdef"
     assert result_stem("clip", content) == "clip-0123456789"  # short names as they are
@@ -466,7 +477,8 @@ def test_result_stem() -> None:
 def test_long_clip_names(tmp_path: Path) -> None:
     """240-character names: results, reports and failure records within the name limit,
     two long names that differ only at the end kept apart, and found again on --resume."""
-    from stance.batch.runner import NAME_MAX_FALLBACK, NAME_RESERVE
+    from stance.batch.keys import NAME_RESERVE
+    from stance.core.atomic import NAME_MAX_FALLBACK
 
     src = tmp_path / "in"
     src.mkdir()
@@ -544,11 +556,14 @@ def test_unusable_out_fails_first(tmp_path: Path, case: str) -> None:
 
 
 def test_failure_rows() -> None:
-    rec = {"error": {"type": "NoValidTestError", "message": "Nobody was found in x.mp4"}}
-    row = row_from_doc("x.mp4", rec)
-    assert row["status"] == "cannot_tell" and row["reason"].startswith("Nobody")
-    rec = {"error": {"type": "BadInputError", "message": "x.mp4: corrupt"}}
-    assert row_from_doc("x.mp4", rec)["status"] == "error"
+    rec = {"error": {"type": "NoValidTestError", "message": "Nobody in x.mp4", "exit_code": 3}}
+    row = SummaryRow.from_doc("x.mp4", rec)
+    assert row.status is RowStatus.CANNOT_TELL and row.weak_side is Outcome.CANNOT_TELL
+    assert row.reason is not None and row.reason.startswith("Nobody") and row.error is None
+    rec = {"error": {"type": "BadInputError", "message": "x.mp4: corrupt", "exit_code": 2}}
+    assert SummaryRow.from_doc("x.mp4", rec).status is RowStatus.ERROR
+    rec = {"error": {"type": "BrokenProcessPool", "message": "worker failed: killed"}}
+    assert SummaryRow.from_doc("x.mp4", rec).error == "worker failed: killed"
 
 
 def test_dask_cluster(tmp_path: Path) -> None:
@@ -569,7 +584,31 @@ def test_dask_cluster(tmp_path: Path) -> None:
             settings=Settings(max_fps=5.0),
             cluster=cluster.scheduler_address,
         )
-    rows = {Path(r["file"]).name: r for r in res.rows}
-    assert rows["a.mp4"]["status"] == "ok" and rows["a.mp4"]["weak_side"] == "right"
-    assert "text file" in rows["notes.mp4"]["error"]
+    rows = {Path(r.file).name: r for r in res.rows}
+    assert rows["a.mp4"].status is RowStatus.OK and rows["a.mp4"].weak_side is Outcome.RIGHT
+    assert "text file" in (rows["notes.mp4"].error or "")
     assert res.exit_code == 2
+
+
+def test_columns_are_the_summary_row_fields() -> None:
+    """The summary's columns, in the order of the files people already read."""
+    assert COLUMNS == (
+        "file",
+        "status",
+        "weak_side",
+        "left_stance_drop_deg",
+        "right_stance_drop_deg",
+        "left_stance_shift_pct_hip",
+        "right_stance_shift_pct_hip",
+        "left_stance_lean_deg",
+        "right_stance_lean_deg",
+        "left_stance_hold_s",
+        "right_stance_hold_s",
+        "quality_flags",
+        "reason",
+        "error",
+        "result",
+        "resumed",
+    )
+    row = SummaryRow.failure("x.mp4", "x.mp4 does not exist.")
+    assert list(row.as_dict()) == list(COLUMNS) and row.as_dict()["status"] == "error"

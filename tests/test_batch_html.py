@@ -14,8 +14,9 @@ import pytest
 
 from browser import needs_chromium, screenshot_page
 from conftest import REPO
+from stance.analysis.judge import Outcome
 from stance.batch.index import report_path, to_index_html, write_index
-from stance.batch.runner import COLUMNS
+from stance.batch.rows import COLUMNS, RowStatus, SummaryRow
 from test_batch import FAST, _interrupt_after_first_clip, _summary, batch, href_target
 
 SAMPLES = sorted((REPO / "sample_videos").glob("*.mp4"))
@@ -156,10 +157,9 @@ def test_ctrl_c_still_writes_the_index(tmp_path: Path) -> None:
     )
 
 
-def _row(**kw: Any) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(COLUMNS, None)
-    row.update({"result": "", "resumed": False, **kw})
-    return row
+def _row(file: str, status: str, weak_side: str | None = None, **kw: Any) -> SummaryRow:
+    side = None if weak_side is None else Outcome(weak_side)
+    return SummaryRow(file, RowStatus(status), side, **kw)
 
 
 def test_index_rows_without_results(tmp_path: Path) -> None:

@@ -15,12 +15,16 @@ import html
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from stance import __version__
+from stance.analysis.judge import Outcome
+from stance.batch.rows import RowStatus, SummaryRow, shown_text
 from stance.core.atomic import write_atomic
+from stance.core.track import Side
 from stance.report.advice import NOT_A_DIAGNOSIS
 from stance.report.wording import cannot_tell_line
 
@@ -42,7 +46,7 @@ ul.counts{list-style:none;padding:0;display:flex;gap:1.5em;flex-wrap:wrap}
 .warn{border:3px solid #d4a017;background:#fdf8e6;border-radius:8px;padding:.6em 1em}
 """
 
-_SIDES = ("left", "right")
+_SIDES = (Side.LEFT, Side.RIGHT)
 
 
 def report_path(result: str | Path) -> Path:
@@ -66,28 +70,30 @@ def _num(x: Any, unit: str, nd: int = 1, sign: bool = False) -> str:
     return f"{float(x):+.{nd}f}{unit}" if sign else f"{float(x):.{nd}f}{unit}"
 
 
-def _verdict(row: dict[str, Any], doc: dict[str, Any] | None) -> tuple[str, str]:
+def _verdict(row: SummaryRow, doc: dict[str, Any] | None) -> tuple[str, str]:
     """(row class, the outcome in plain words)."""
-    if row["status"] == "error":
+    if row.status is RowStatus.ERROR:
         return "error", "Failed"
-    side = row["weak_side"]
+    no_test = row.status is RowStatus.CANNOT_TELL
     if doc is not None:
         words = str(doc["verdict"]["summary"])
-    elif side == "cannot_tell":
-        words = cannot_tell_line(row["reason"] or "no valid test found")
+    elif no_test:
+        words = cannot_tell_line(row.reason or "no valid test found")
     else:
-        words = str(side)
-    cls = {"none": "none", "cannot_tell": "cannot_tell"}.get(side, "weak")
-    return cls, words
+        words = str(row.weak_side.value if row.weak_side is not None else None)
+    if no_test:
+        return "cannot_tell", words
+    return ("none" if row.weak_side is Outcome.NONE else "weak"), words
 
 
-def _side_cells(row: dict[str, Any], doc: dict[str, Any] | None) -> list[str]:
+def _side_cells(row: SummaryRow, doc: dict[str, Any] | None) -> list[str]:
     """Per standing leg: hip drop with its true-drop range (and status), trunk lean, shift,
     hold."""
     cells = []
     for side in _SIDES:
-        f = (doc or {}).get("findings", {}).get(side) or {}
-        drop = _num(row[f"{side}_stance_drop_deg"], " deg", sign=True)
+        f = (doc or {}).get("findings", {}).get(side.value) or {}
+        stance = row.stance(side)
+        drop = _num(stance.drop_deg, " deg", sign=True)
         lo, hi = f.get("drop_low_deg"), f.get("drop_high_deg")
         if lo is not None and hi is not None and drop != "n/a":
             drop += f"<br><small>true {float(lo):+.1f} to {float(hi):+.1f}</small>"
@@ -97,32 +103,32 @@ def _side_cells(row: dict[str, Any], doc: dict[str, Any] | None) -> list[str]:
             drop += f"<br><small>{html.escape(str(f['status']))}</small>"
         cells += [
             drop,
-            _num(row[f"{side}_stance_lean_deg"], " deg", sign=True),
-            _num(row[f"{side}_stance_shift_pct_hip"], " %", nd=0),
-            _num(row[f"{side}_stance_hold_s"], " s"),
+            _num(stance.lean_deg, " deg", sign=True),
+            _num(stance.shift_pct_hip, " %", nd=0),
+            _num(stance.hold_s, " s"),
         ]
     return cells
 
 
-def _notes(row: dict[str, Any], doc: dict[str, Any] | None) -> str:
-    if row["status"] == "error":
-        return html.escape(str(row["error"] or "unknown error"))
+def _notes(row: SummaryRow, doc: dict[str, Any] | None) -> str:
+    if row.status is RowStatus.ERROR:
+        return html.escape(str(row.error or "unknown error"))
     notes: list[str] = []
-    if row["status"] == "cannot_tell" and row.get("reason") and doc is None:
-        notes.append(str(row["reason"]))
+    if row.status is RowStatus.CANNOT_TELL and row.reason and doc is None:
+        notes.append(row.reason)
     if doc is not None:
         notes += [fl["message"] for fl in doc.get("quality", {}).get("flags", [])]
-    elif row.get("quality_flags"):
-        notes.append(str(row["quality_flags"]).replace(";", ", "))
-    if row.get("resumed"):
+    elif row.quality_flags:
+        notes.append(row.quality_flags.replace(";", ", "))
+    if row.resumed:
         notes.append("(result from an earlier run)")
     return "<br>".join(html.escape(n) for n in notes)
 
 
-def _clip_cell(row: dict[str, Any], out: Path) -> str:
-    name = html.escape(Path(str(row["file"])).name)
-    title = html.escape(str(row["file"]), quote=True)
-    report = report_path(row["result"]) if row.get("result") else None
+def _clip_cell(row: SummaryRow, out: Path) -> str:
+    name = html.escape(Path(row.file).name)
+    title = html.escape(row.file, quote=True)
+    report = report_path(row.result) if row.result else None
     if report is None or not report.is_file():
         return f"<td title='{title}'>{name}</td>"
     # a URL, not a file name: percent-encoded (of the name's bytes), so that '#', '?', '%', a
@@ -133,21 +139,25 @@ def _clip_cell(row: dict[str, Any], out: Path) -> str:
 
 
 def to_index_html(
-    rows: list[dict[str, Any]], out: Path, *, settings: dict[str, Any], complete: bool
+    rows: Sequence[SummaryRow], out: Path, *, settings: dict[str, Any], complete: bool
 ) -> str:
-    """The index page for summary ``rows`` (`stance.batch.runner.COLUMNS`) written to ``out``.
+    """The index page for summary ``rows`` (`stance.batch.rows.SummaryRow`) written to ``out``.
 
     ``settings`` is the batch's `Settings` as a dict; ``complete`` is False after Ctrl-C.
     Links are relative to ``out``, so the output directory can be moved or sent as a whole,
     and percent-encoded, so that any file name gives a working link.
     """
     e = html.escape
-    status = Counter(r["status"] for r in rows)
-    verdicts = Counter(r["weak_side"] for r in rows if r["status"] == "ok")
-    resumed = sum(bool(r.get("resumed")) for r in rows)
+    status = Counter(r.status.value for r in rows)
+    verdicts = Counter(
+        str(r.weak_side.value if r.weak_side is not None else None)
+        for r in rows
+        if r.status is RowStatus.OK
+    )
+    resumed = sum(r.resumed for r in rows)
     body = []
     for r in rows:
-        doc = _load(str(r.get("result") or ""))
+        doc = _load(r.result)
         cls, words = _verdict(r, doc)
         if cls == "error":  # the one-line error across the number columns
             cells = f"<td colspan={4 * len(_SIDES) + 1}>{_notes(r, doc)}</td>"
@@ -174,7 +184,7 @@ def to_index_html(
     limits = ", ".join(
         f"{e(str(k))} = {e(str(v))}" for k, v in (settings.get("thresholds") or {}).items()
     )
-    side_head = "".join(f"<th colspan=4>standing on the {s.upper()} leg</th>" for s in _SIDES)
+    side_head = "".join(f"<th colspan=4>standing on the {s.caps} leg</th>" for s in _SIDES)
     sub_head = "<th>hip drop</th><th>trunk lean</th><th>shift (hip width)</th><th>hold</th>" * 2
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
@@ -204,16 +214,9 @@ def to_index_html(
 
 
 def write_index(
-    rows: list[dict[str, Any]], out: Path, *, settings: dict[str, Any], complete: bool
+    rows: Sequence[SummaryRow], out: Path, *, settings: dict[str, Any], complete: bool
 ) -> Path:
     """Write ``out/index.html`` atomically (see `to_index_html`); returns its path."""
     path = Path(out) / INDEX_NAME
     write_atomic(shown_text(to_index_html(rows, out, settings=settings, complete=complete)), path)
     return path
-
-
-def shown_text(text: str) -> str:
-    """``text`` that can be written as UTF-8: a file name that is not UTF-8 (Python keeps its
-    bad bytes as lone surrogates) has each bad byte shown as U+FFFD. The index's links are
-    still right: they are percent-encoded from the name's bytes."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -202,7 +202,7 @@ class BatchKeeper:
             return
         doc = clip.doc
         if "error" in doc:
-            from stance.batch.runner import is_no_test
+            from stance.batch.rows import is_no_test
 
             if not is_no_test(doc):
                 return  # not a test: the clip could not be read
