@@ -49,7 +49,8 @@ def test_load_and_choice_by_schema_string(doc: dict[str, Any]) -> None:
 
 def test_schema_version_follows_the_code(doc: dict[str, Any]) -> None:
     """The shipped schemas accept the version strings the code writes."""
-    from stance.batch.runner import FAILED_SCHEMA, SUMMARY_SCHEMA
+    from stance.batch.rows import SUMMARY_SCHEMA
+    from stance.batch.worker import FAILED_SCHEMA
     from stance.history.report import HISTORY_SCHEMA
     from stance.report.document import SCHEMA
 
@@ -157,7 +158,8 @@ def test_live_block_validates(doc: dict[str, Any]) -> None:
 def test_batch_summary_and_failure_record_validate(doc: dict[str, Any], tmp_path: Path) -> None:
     """A summary with every kind of row, written by the batch runner's own functions; the
     failure record a worker writes for a clip that is not a video."""
-    from stance.batch.runner import _error_row, analyze_clip, row_from_doc, write_summary
+    from stance.batch.rows import SummaryRow, write_summary
+    from stance.batch.worker import analyze_clip
     from stance.pipeline import Settings
 
     fake = tmp_path / "notes.mp4"
@@ -166,16 +168,16 @@ def test_batch_summary_and_failure_record_validate(doc: dict[str, Any], tmp_path
     rec = analyze_clip(str(fake), Settings(), str(tmp_path / "r.json"), str(failed), "0" * 32)
     assert failed.is_file() and rec["error"]["type"] == "BadInputError"
     assert_valid(json.loads(failed.read_text()), "batch_failure")
-    no_test = {"error": {"type": "NoValidTestError", "message": "Nobody was found in x.mp4"}}
+    no_test = {"error": {"type": "NoValidTestError", "message": "Nobody was found", "exit_code": 3}}
     cannot = copy.deepcopy(doc)
     cannot["verdict"]["outcome"] = "cannot_tell"
     rows = [
-        row_from_doc("a.mp4", doc, result=str(tmp_path / "a.json")),
-        row_from_doc("b.mp4", doc, result=str(tmp_path / "b.json"), resumed=True),
-        row_from_doc("c.mp4", cannot, result=str(tmp_path / "c.json")),
-        row_from_doc(str(fake), rec),
-        row_from_doc("x.mp4", no_test),
-        _error_row("gone.mp4", "gone.mp4 does not exist (no such file)."),
+        SummaryRow.from_doc("a.mp4", doc, result=str(tmp_path / "a.json")),
+        SummaryRow.from_doc("b.mp4", doc, result=str(tmp_path / "b.json"), resumed=True),
+        SummaryRow.from_doc("c.mp4", cannot, result=str(tmp_path / "c.json")),
+        SummaryRow.from_doc(str(fake), rec),
+        SummaryRow.from_doc("x.mp4", no_test),
+        SummaryRow.failure("gone.mp4", "gone.mp4 does not exist (no such file)."),
     ]
     write_summary(rows, tmp_path, settings=Settings(), complete=False)
     summary = json.loads((tmp_path / "summary.json").read_text())
