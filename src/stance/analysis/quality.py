@@ -44,14 +44,22 @@ MIN_CLIP_S = BASELINE_S + MIN_JUDGEABLE_HOLD_S
 judgeable hold. A shorter clip is refused before pose inference."""
 
 
-def too_short_message(name: str, duration_s: float) -> str | None:
-    """Why a clip of ``duration_s`` seconds cannot hold a test (one line), or None."""
-    if duration_s >= MIN_CLIP_S:
+def too_short_message(
+    name: str, duration_s: float, *, baseline_s: float, min_hold_s: float
+) -> str | None:
+    """Why a clip of ``duration_s`` seconds cannot hold a test (one line), or None.
+
+    ``baseline_s`` is the segmentation's baseline length (`SegmentParams.baseline_s`) and
+    ``min_hold_s`` the shortest judgeable hold (`stance.analysis.judge.Thresholds.min_hold_s`),
+    both seconds; with the default settings the limit is `MIN_CLIP_S`.
+    """
+    min_clip_s = baseline_s + min_hold_s
+    if duration_s >= min_clip_s:
         return None
     return (
         f"{name} is only {duration_s:.1f} s long: a single-leg stance test needs at least "
-        f"{MIN_CLIP_S:.0f} s ({BASELINE_S:.0f} s standing on both feet, then a hold of "
-        f"{MIN_JUDGEABLE_HOLD_S:.0f} s or more; the clinical test holds 30 s). Record the whole "
+        f"{min_clip_s:.0f} s ({baseline_s:.0f} s standing on both feet, then a hold of "
+        f"{min_hold_s:.0f} s or more; the clinical test holds 30 s). Record the whole "
         "test."
     )
 
@@ -127,6 +135,45 @@ class _Adder(Protocol):
     def __call__(self, code: str, message: str, *, blocking: bool) -> None: ...
 
 
+@dataclass(frozen=True)
+class QualityParams:
+    """The quality gate's parameters (recorded in the JSON's ``settings.quality``; see the
+    module docstring for the per-frame checks).
+
+    The shortest judgeable hold is deliberately NOT here: it is the judge's
+    `stance.analysis.judge.Thresholds.min_hold_s`, which `stance.pipeline.judge_track` passes
+    to `assess_quality`, so that the gate ("hold too short") and the judge can never disagree
+    about which holds count. One number, one owner: it stays in ``settings.thresholds``,
+    where the JSON has always recorded it.
+
+    Attributes:
+        min_visibility: a landmark counts as seen at this MediaPipe visibility (0-1) or more.
+        min_person: blocking below this share (0-1) of frames with a person.
+        min_frontal: blocking below this share (0-1) of person frames seen from the front.
+        min_feet_trial: blocking below this share (0-1) of the trials' and baselines' person
+            frames with both feet in the frame...
+        min_feet_clip: ...or below this share (0-1) of the whole clip's person frames.
+        max_multi_person: a warning above this share (0-1) of frames with several people.
+        min_fps: a warning below this recording rate (frames per second).
+        frontal_ratio: frontal when shoulder width + hip width is at least this many torso
+            lengths.
+        jump_torso: a tracking jump when the hip midpoint moves more than this many torso
+            lengths between frames...
+        jump_scale: ...or the torso length changes by more than this factor.
+    """
+
+    min_visibility: float = 0.5
+    min_person: float = 0.5
+    min_frontal: float = 0.8
+    min_feet_trial: float = 0.8
+    min_feet_clip: float = 0.6
+    max_multi_person: float = 0.05
+    min_fps: float = 15.0
+    frontal_ratio: float = 0.6
+    jump_torso: float = 0.5
+    jump_scale: float = 1.5
+
+
 def _seen(track: PoseTrack, idx: list[int], min_visibility: float) -> np.ndarray:
     """(T, len(idx)) True where a landmark is finite and visible enough."""
     finite = np.all(np.isfinite(track.xy[:, idx, :]), axis=-1)
@@ -143,15 +190,10 @@ class FrameChecks:
     jump: np.ndarray
 
 
-def frame_checks(
-    track: PoseTrack,
-    *,
-    min_visibility: float = 0.5,
-    frontal_ratio: float = 0.6,
-    jump_torso: float = 0.5,
-    jump_scale: float = 1.5,
-) -> FrameChecks:
+def frame_checks(track: PoseTrack, params: QualityParams = QualityParams()) -> FrameChecks:
     """Per-frame (T,) boolean checks: person, frontal, feet, jump (see the module docstring)."""
+    min_visibility, frontal_ratio = params.min_visibility, params.frontal_ratio
+    jump_torso, jump_scale = params.jump_torso, params.jump_scale
     T = len(track)
     torso_idx = [LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP]
     person = _seen(track, torso_idx, min_visibility).sum(axis=1) >= 3
@@ -194,24 +236,25 @@ def frame_checks(
 def assess_quality(
     track: PoseTrack,
     seg: Segmentation | None = None,
+    params: QualityParams = QualityParams(),
     *,
-    min_visibility: float = 0.5,
-    min_hold_s: float = MIN_JUDGEABLE_HOLD_S,
-    min_person: float = 0.5,
-    min_frontal: float = 0.8,
-    min_feet_trial: float = 0.8,
-    min_feet_clip: float = 0.6,
-    max_multi_person: float = 0.05,
-    min_fps: float = 15.0,
+    min_hold_s: float,
     source_fps: float | None = None,
     lighting: Lighting = UNKNOWN_LIGHTING,
 ) -> QualityReport:
     """Assess a track (and its segmentation, when given); see the module docstring.
 
-    ``lighting`` (measured on the frames during the pose pass) adds the poor-lighting flag.
+    ``min_hold_s`` is the shortest judgeable hold (seconds), required and never defaulted
+    here: pass the judge's own `stance.analysis.judge.Thresholds.min_hold_s` (see
+    `QualityParams`). ``source_fps`` is the recording's rate when
+    the track was decimated from it; ``lighting`` (measured on the frames during the pose
+    pass) adds the poor-lighting flag.
     """
+    min_person, min_frontal = params.min_person, params.min_frontal
+    min_feet_trial, min_feet_clip = params.min_feet_trial, params.min_feet_clip
+    max_multi_person, min_fps = params.max_multi_person, params.min_fps
     T = len(track)
-    checks = frame_checks(track, min_visibility=min_visibility)
+    checks = frame_checks(track, params)
     person = checks.person
     person_fraction = float(person.mean()) if T else 0.0
     multi = float(np.mean(track.n_people > 1)) if T else 0.0
