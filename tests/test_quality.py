@@ -1,5 +1,6 @@
 """assess_quality: judgeable clips pass; the problems real clips have are named."""
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -171,3 +172,25 @@ def test_a_foot_held_high_is_not_the_clinical_test() -> None:
     report = assess_quality(high, segment(clean_track(high)), min_hold_s=MIN_HOLD_S)
     flag = next(f for f in report.flags if f.code == HIGH_LIFT)
     assert not flag.blocking and first.lifted.caps in flag.message
+
+
+def test_flag_codes_are_typed_and_keep_their_stable_strings() -> None:
+    from stance.analysis.quality import FlagCode
+
+    assert [c.value for c in FlagCode] == [
+        "poor_lighting",
+        "no_person",
+        "not_frontal",
+        "feet_out_of_frame",
+        "cut_in_trial",
+        "no_trial",
+        "hold_too_short",
+        "no_baseline",
+        "multiple_people",
+        "tracking_jumps",
+        "low_frame_rate",
+        "lift_too_high",
+    ]
+    report = _assess(make_test_track(hold_s=1.0))
+    assert all(isinstance(f.code, FlagCode) for f in report.flags)
+    assert json.dumps([f.code for f in report.flags]) == '["hold_too_short"]'
