@@ -18,6 +18,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def run_all_estimators(
     for a selfie recording)."""
     video = probe_video(path)
     settings = Settings(max_fps=max_fps, mirrored=mirrored)  # max_fps None: every frame
-    fused = pelvis_observer(Estimator.FUSED)
+    fused = pelvis_observer(replace(settings, estimator=Estimator.FUSED))
     assert fused is not None
     raw = run_pose(path, video, model_path=ensure_model(), settings=settings, observers=[fused])
     observers = {
@@ -142,7 +143,7 @@ def section_sweeps(lines: list[str], summary: dict[str, Any]) -> None:
             imgs = [cv2.imread(str(char / f)) for f in (ref["file"], t["file"])]
             h, w = imgs[0].shape[:2]
             builder = TrackBuilder(w, h)
-            obs = {e: pelvis_observer(e) for e in SINGLE}
+            obs = {e: pelvis_observer(Settings(estimator=e)) for e in SINGLE}
             with PoseEstimator(model) as est:
                 for i, img in enumerate(imgs):
                     subject = builder.add(i * 0.1, est.detect(img, i * 0.1))

@@ -27,7 +27,7 @@ import numpy as np
 
 from stance.analysis.clean import clean_track
 from stance.analysis.fuse import RangeModel
-from stance.analysis.judge import judge
+from stance.analysis.judge import Thresholds, judge
 from stance.analysis.measure import measure
 from stance.analysis.pelvis import HipLineEstimator, PrecomputedTilt
 from stance.analysis.quality import assess_quality
@@ -261,7 +261,7 @@ def analyse(track: PoseTrack, *, age: int | None = None) -> SimpleNamespace:
     """Run clean -> segment -> quality -> measure (exact hips) -> judge; all stages returned."""
     cleaned = clean_track(track)
     seg = segment(cleaned)
-    quality = assess_quality(track, seg)
+    quality = assess_quality(track, seg, min_hold_s=Thresholds().min_hold_s)
     meas = measure(cleaned, seg, pelvis=exact_pelvis(cleaned))
     verdict = judge(meas, quality, age=age)
     return SimpleNamespace(cleaned=cleaned, seg=seg, quality=quality, meas=meas, verdict=verdict)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from stance.io.source import Frame
-from stance.vision.pelvis_texture import PelvisImageResult, PelvisImageTracker
+from stance.vision.pelvis_texture import PelvisImageResult, PelvisImageTracker, TextureParams
 
 W, H = 480, 640
 R_HIP = np.array([205.0, 360.0])  # person's RIGHT hip: image left (not mirrored)
@@ -104,7 +104,7 @@ def _sequence(
 def _run(
     frames: Sequence[tuple[np.ndarray, np.ndarray | None]], fps: float = 8.0, **kw: Any
 ) -> PelvisImageResult:
-    trk = PelvisImageTracker(**kw)
+    trk = PelvisImageTracker(TextureParams(**kw))
     for i, (img, xy) in enumerate(frames):
         trk.observe(Frame(index=i, t_s=i / fps, image=img), xy)
     return trk.result()
@@ -253,7 +253,7 @@ def test_partial_landmarks_and_bad_parameters() -> None:
     res = _run([(img, xy)])
     assert np.isnan(res.tilt_deg[0])
     with pytest.raises(ValueError):
-        PelvisImageTracker(y_low=0.4, y_high=0.1)
+        PelvisImageTracker(TextureParams(y_low=0.4, y_high=0.1))
     assert PelvisImageTracker.name == "pelvis_image"
 
 

@@ -1,10 +1,12 @@
 """assess_quality: judgeable clips pass; the problems real clips have are named."""
 
+import json
 from dataclasses import replace
 
 import numpy as np
 
 from stance.analysis.clean import clean_track
+from stance.analysis.judge import Thresholds
 from stance.analysis.quality import (
     CUT_IN_TRIAL,
     FEET_OUT,
@@ -24,9 +26,12 @@ from stance.analysis.segment import segment
 from stance.core.track import LM, PoseTrack
 from synthetic import make_test_track
 
+MIN_HOLD_S = Thresholds().min_hold_s
+"""The shortest judgeable hold the analysis passes to the gate (the judge's own)."""
+
 
 def _assess(track: PoseTrack) -> QualityReport:
-    return assess_quality(track, segment(clean_track(track)))
+    return assess_quality(track, segment(clean_track(track)), min_hold_s=MIN_HOLD_S)
 
 
 def _codes(report: QualityReport) -> set[str]:
@@ -119,7 +124,9 @@ def test_cut_inside_a_trial_blocks_and_outside_warns() -> None:
     for t_cut, code, blocking in [(5.0, CUT_IN_TRIAL, True), (0.5, JUMPS, False)]:
         xy = track.xy.copy()
         xy[track.t_s >= t_cut, :, 0] += 250.0  # the picture jumps sideways
-        report = assess_quality(track.with_xy(xy), segment(clean_track(track)))
+        report = assess_quality(
+            track.with_xy(xy), segment(clean_track(track)), min_hold_s=MIN_HOLD_S
+        )
         assert code in _codes(report)
         assert report.blocking is blocking
 
@@ -148,19 +155,42 @@ def test_missing_baseline() -> None:
 
 
 def test_quality_without_segmentation() -> None:
-    report = assess_quality(make_test_track())
+    report = assess_quality(make_test_track(), min_hold_s=MIN_HOLD_S)
     assert report.flags == ()
 
 
 def test_a_foot_held_high_is_not_the_clinical_test() -> None:
     track = make_test_track()
     seg = segment(clean_track(track))
-    assert HIGH_LIFT not in _codes(assess_quality(track, seg))  # a lift just off the floor
+    low = assess_quality(track, seg, min_hold_s=MIN_HOLD_S)
+    assert HIGH_LIFT not in _codes(low)  # a lift just off the floor
     first = seg.trials[0]
     xy = track.xy.copy()
     feet = [LM.of(first.lifted, p) for p in ("ankle", "heel", "foot_index")]
     xy[first.i0 : first.i1, feet, 1] -= 0.5 * seg.leg_length_px  # tree-pose height
     high = replace(track, xy=xy)
-    report = assess_quality(high, segment(clean_track(high)))
+    report = assess_quality(high, segment(clean_track(high)), min_hold_s=MIN_HOLD_S)
     flag = next(f for f in report.flags if f.code == HIGH_LIFT)
     assert not flag.blocking and first.lifted.caps in flag.message
+
+
+def test_flag_codes_are_typed_and_keep_their_stable_strings() -> None:
+    from stance.analysis.quality import FlagCode
+
+    assert [c.value for c in FlagCode] == [
+        "poor_lighting",
+        "no_person",
+        "not_frontal",
+        "feet_out_of_frame",
+        "cut_in_trial",
+        "no_trial",
+        "hold_too_short",
+        "no_baseline",
+        "multiple_people",
+        "tracking_jumps",
+        "low_frame_rate",
+        "lift_too_high",
+    ]
+    report = _assess(make_test_track(hold_s=1.0))
+    assert all(isinstance(f.code, FlagCode) for f in report.flags)
+    assert json.dumps([f.code for f in report.flags]) == '["hold_too_short"]'

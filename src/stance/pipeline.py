@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stance.analysis.clean import clean_track
+from stance.analysis.clean import CleanParams, clean_track
 from stance.analysis.judge import Thresholds, Verdict, judge
 from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting, LightMeter
 from stance.analysis.measure import Measurements, measure
@@ -27,15 +27,18 @@ from stance.analysis.pelvis import (
     PrecomputedTilt,
 )
 from stance.analysis.quality import (
+    QualityParams,
     QualityReport,
     assess_quality,
     lighting_message,
     too_short_message,
 )
-from stance.analysis.segment import Segmentation, segment
+from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
 from stance.io.source import Frame, VideoInfo, iter_frames, probe_video
+from stance.vision.pelvis_edge import EdgeParams  # these two modules load OpenCV lazily
+from stance.vision.pelvis_texture import TextureParams
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,14 +63,36 @@ ProgressFn = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything that changes the result of an analysis (recorded in the JSON)."""
+    """Everything that changes the result of an analysis: written whole to the JSON's
+    ``settings`` (`stance.report.document`) and hashed whole into the batch resume key
+    (`stance.batch.keys.settings_hash`), so a new field is recorded and keyed by itself.
 
-    model: str | None = None  # manifest name or .task path; None = default
+    Attributes:
+        model: pose model, a manifest name or a .task path; None = the default model.
+        mirrored: the video is mirrored (a selfie recording).
+        max_fps: analyse at most this many frames per second; None = every frame.
+        estimator: the pelvic-drop estimator (one of `ESTIMATORS`).
+        age: the person's age in years, for the hold-time norms; None = unknown.
+        thresholds: the judge's decision thresholds; ``thresholds.min_hold_s`` is also the
+            quality gate's shortest judgeable hold (the one value of it).
+        clean: the cleaning step (`stance.analysis.clean.clean_track`).
+        segment: finding the trials (`stance.analysis.segment.segment`).
+        quality: the quality gate (`stance.analysis.quality.assess_quality`).
+        texture: the waist-band texture estimator (`stance.vision.pelvis_texture`).
+        edge: the waist-band edge estimator (`stance.vision.pelvis_edge`).
+    """
+
+    model: str | None = None
     mirrored: bool = False
     max_fps: float | None = DEFAULT_MAX_FPS  # analyse at most this many frames/s; None = all
     estimator: Estimator = Estimator.FUSED  # a plain name is converted (ValueError if unknown)
     age: int | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
+    clean: CleanParams = field(default_factory=CleanParams)
+    segment: SegmentParams = field(default_factory=SegmentParams)
+    quality: QualityParams = field(default_factory=QualityParams)
+    texture: TextureParams = field(default_factory=TextureParams)
+    edge: EdgeParams = field(default_factory=EdgeParams)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "estimator", Estimator(self.estimator))
@@ -140,19 +165,19 @@ class PelvisObserver:
         return float("nan")
 
 
-def pelvis_observer(name: Estimator) -> PelvisObserver | None:
-    """The frame observer an estimator needs during the pose pass (None for landmark-only).
-
-    Raises:
-        ValueError: ``name`` is not an `Estimator` value.
-    """
-    name = Estimator(name)
+def pelvis_observer(settings: Settings) -> PelvisObserver | None:
+    """The frame observer ``settings.estimator`` needs during the pose pass (None for
+    landmark-only), its trackers made with ``settings.texture`` and ``settings.edge``."""
+    name = settings.estimator
     if name is Estimator.HIP_LINE:
         return None
     from stance.vision.pelvis_edge import PelvisEdgeTracker
     from stance.vision.pelvis_texture import PelvisImageTracker
 
-    make = {Estimator.PELVIS_IMAGE: PelvisImageTracker, Estimator.PELVIS_EDGE: PelvisEdgeTracker}
+    make: dict[Estimator, Callable[[], PelvisImageTracker | PelvisEdgeTracker]] = {
+        Estimator.PELVIS_IMAGE: lambda: PelvisImageTracker(settings.texture),
+        Estimator.PELVIS_EDGE: lambda: PelvisEdgeTracker(settings.edge),
+    }
     names = IMAGE_EVIDENCE if name is Estimator.FUSED else (name,)
     return PelvisObserver(name, {n: make[n]() for n in names})
 
@@ -191,10 +216,17 @@ def judge_track(
     ``source_fps`` is the recording's frame rate when the track was decimated from it;
     ``lighting`` how its frames were lit (`stance.analysis.lighting.LightMeter`).
     """
-    track = clean_track(raw)
-    seg = segment(track)
-    quality = assess_quality(track, seg, source_fps=source_fps, lighting=lighting)
     th = settings.thresholds
+    track = clean_track(raw, settings.clean)
+    seg = segment(track, settings.segment)
+    quality = assess_quality(
+        track,
+        seg,
+        settings.quality,
+        min_hold_s=th.min_hold_s,  # the judge's own minimum: gate and judge agree
+        source_fps=source_fps,
+        lighting=lighting,
+    )
     meas = measure(
         track,
         seg,
@@ -202,7 +234,7 @@ def judge_track(
         uncertainty_floor_deg=th.min_uncertainty_deg,
         noise_factor=th.noise_factor,
     )
-    verdict = judge(meas, quality, thresholds=settings.thresholds, age=settings.age)
+    verdict = judge(meas, quality, thresholds=th, age=settings.age)
     return Judged(track, seg, quality, meas, verdict)
 
 
@@ -240,9 +272,14 @@ def run_pose(
         )
 
 
-def _refuse_too_short(path: Path, duration_s: float) -> None:
+def _refuse_too_short(path: Path, duration_s: float, settings: Settings) -> None:
     """Raise BadInputError when a clip of ``duration_s`` seconds cannot hold a test."""
-    problem = too_short_message(path.name, duration_s)
+    problem = too_short_message(
+        path.name,
+        duration_s,
+        baseline_s=settings.segment.baseline_s,
+        min_hold_s=settings.thresholds.min_hold_s,
+    )
     if problem is not None:
         raise BadInputError(problem)
 
@@ -267,11 +304,11 @@ def analyze(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     video = probe_video(path)
-    _refuse_too_short(path, video.duration_s if video.n_frames else math.inf)
+    _refuse_too_short(path, video.duration_s if video.n_frames else math.inf, settings)
     model_path = ensure_model(settings.model)
     timings["setup"] = time.perf_counter() - t0
 
-    observer = pelvis_observer(settings.estimator)
+    observer = pelvis_observer(settings)
     light = LightMeter()
     t0 = time.perf_counter()
     raw = run_pose(
@@ -284,7 +321,7 @@ def analyze(
     )
     timings["decode_pose"] = time.perf_counter() - t0
     # The container's duration may be wrong: the decoded frames' span decides.
-    _refuse_too_short(path, raw.duration_s(video.fps_nominal))
+    _refuse_too_short(path, raw.duration_s(video.fps_nominal), settings)
     lighting = light.result()
     if len(raw) == 0 or not (raw.n_people > 0).any():
         raise NoValidTestError(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
@@ -33,29 +34,49 @@ _VFR_TOLERANCE = 0.05  # frame intervals within 5% of the median count as unifor
 _MIN_RUN = 4  # runs shorter than this (frames) are left unfiltered
 
 
+@dataclass(frozen=True)
+class CleanParams:
+    """The cleaning step's parameters (recorded in the JSON's ``settings.clean``).
+
+    Attributes:
+        min_visibility: landmarks seen less than this (MediaPipe visibility, 0-1) become NaN.
+        max_gap_s: fill gaps whose good neighbours are at most this far apart (seconds).
+        cutoff_hz: low-pass cut-off (Hz); the filter is skipped when it is not below
+            0.9 x Nyquist.
+        outlier_window_s: length of the Hampel window (seconds).
+        outlier_k: a point is an outlier beyond ``outlier_k`` robust SDs (dimensionless) from
+            the window median...
+        outlier_floor_torso: ...and beyond this fraction of the median torso length.
+    """
+
+    min_visibility: float = 0.5
+    max_gap_s: float = 0.25
+    cutoff_hz: float = CUTOFF_HZ
+    outlier_window_s: float = 0.3
+    outlier_k: float = 4.0
+    outlier_floor_torso: float = 0.25
+
+
 def clean_track(
     track: PoseTrack,
+    params: CleanParams = CleanParams(),
     *,
-    min_visibility: float = 0.5,
-    max_gap_s: float = 0.25,
-    cutoff_hz: float = CUTOFF_HZ,
     causal: bool = False,
-    outlier_window_s: float = 0.3,
-    outlier_k: float = 4.0,
-    outlier_floor_torso: float = 0.25,
 ) -> PoseTrack:
     """A cleaned copy of ``track`` (same shape; unknown positions NaN).
 
     Args:
         track: the raw track.
-        min_visibility: landmarks seen less than this become NaN.
-        max_gap_s: fill gaps whose good neighbours are at most this far apart in time.
-        cutoff_hz: low-pass cut-off; the filter is skipped when it is not below 0.9 x Nyquist.
-        causal: use a causal filter (live mode) instead of the zero-phase one.
-        outlier_window_s: length of the Hampel window.
-        outlier_k: a point is an outlier beyond ``outlier_k`` robust SDs from the window median...
-        outlier_floor_torso: ...and beyond this fraction of the median torso length.
+        params: the cleaning parameters (`CleanParams`).
+        causal: use a causal filter (live mode) instead of the zero-phase one; a mode of the
+            caller, not a setting of the analysis.
     """
+    min_visibility = params.min_visibility
+    max_gap_s = params.max_gap_s
+    cutoff_hz = params.cutoff_hz
+    outlier_window_s = params.outlier_window_s
+    outlier_k = params.outlier_k
+    outlier_floor_torso = params.outlier_floor_torso
     T = len(track)
     if T == 0:
         return track

@@ -141,7 +141,10 @@ class Thresholds:
         shift_asymmetry: (larger - smaller) / larger lateral shift for "clearly larger".
         dramatic_shift_frac: shift (fraction of the COM-to-ankle distance) called dramatic.
         weight_asymmetry_pct: quiet-stance weight split away from 50% that is noted.
-        min_hold_s: shortest hold that is judged.
+        min_hold_s: shortest hold that is judged (seconds). The one value of it: the quality
+            gate's "hold too short" uses this same field (`stance.pipeline.judge_track`
+            passes it to `stance.analysis.quality.assess_quality`), so a changed minimum
+            moves the gate and the judge together.
         hold_criterion_s: the clinical test's hold time.
         min_uncertainty_deg: floor of an angle's uncertainty.
         noise_factor: uncertainty = this x the baseline SD of the angle.

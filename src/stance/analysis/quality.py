@@ -15,17 +15,21 @@ Per frame (frames with a person only):
 Tracking jumps: the hip midpoint moves more than ``jump_torso`` torso lengths between frames,
 or the torso length changes by more than a factor ``jump_scale`` (cuts, person switches).
 
-Blocking flags end the analysis with "cannot tell"; warnings lower the confidence.
+Blocking flags end the analysis with "cannot tell"; warnings lower the confidence. This
+module decides (each flag's `FlagCode`, whether it blocks, the numbers behind it); the
+sentences people read are in `stance.analysis.quality_wording`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 import numpy as np
 
-from stance.analysis.lighting import MIN_CONTRAST, UNKNOWN_LIGHTING, Lighting
+from stance.analysis import quality_wording as wording
+from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting
 from stance.analysis.segment import BASELINE_S, Segmentation
 from stance.core.track import LM, PoseTrack
 
@@ -44,31 +48,51 @@ MIN_CLIP_S = BASELINE_S + MIN_JUDGEABLE_HOLD_S
 judgeable hold. A shorter clip is refused before pose inference."""
 
 
-def too_short_message(name: str, duration_s: float) -> str | None:
-    """Why a clip of ``duration_s`` seconds cannot hold a test (one line), or None."""
-    if duration_s >= MIN_CLIP_S:
+def too_short_message(
+    name: str, duration_s: float, *, baseline_s: float, min_hold_s: float
+) -> str | None:
+    """Why a clip of ``duration_s`` seconds cannot hold a test (one line), or None.
+
+    ``baseline_s`` is the segmentation's baseline length (`SegmentParams.baseline_s`) and
+    ``min_hold_s`` the shortest judgeable hold (`stance.analysis.judge.Thresholds.min_hold_s`),
+    both seconds; with the default settings the limit is `MIN_CLIP_S`.
+    """
+    if duration_s >= baseline_s + min_hold_s:
         return None
-    return (
-        f"{name} is only {duration_s:.1f} s long: a single-leg stance test needs at least "
-        f"{MIN_CLIP_S:.0f} s ({BASELINE_S:.0f} s standing on both feet, then a hold of "
-        f"{MIN_JUDGEABLE_HOLD_S:.0f} s or more; the clinical test holds 30 s). Record the whole "
-        "test."
-    )
+    return wording.too_short(name, duration_s, baseline_s=baseline_s, min_hold_s=min_hold_s)
 
 
-# flag codes, in the order a verdict should name them
-POOR_LIGHT = "poor_lighting"
-NO_PERSON = "no_person"
-NOT_FRONTAL = "not_frontal"
-FEET_OUT = "feet_out_of_frame"
-CUT_IN_TRIAL = "cut_in_trial"
-NO_TRIAL = "no_trial"
-TOO_SHORT = "hold_too_short"
-NO_BASELINE = "no_baseline"
-MULTI_PERSON = "multiple_people"
-JUMPS = "tracking_jumps"
-LOW_FPS = "low_frame_rate"
-HIGH_LIFT = "lift_too_high"
+class FlagCode(str, Enum):
+    """The stable code of a quality flag (the JSON's ``quality.flags[].code``); its sentence
+    is in `stance.analysis.quality_wording`."""
+
+    POOR_LIGHT = "poor_lighting"
+    NO_PERSON = "no_person"
+    NOT_FRONTAL = "not_frontal"
+    FEET_OUT = "feet_out_of_frame"
+    CUT_IN_TRIAL = "cut_in_trial"
+    NO_TRIAL = "no_trial"
+    TOO_SHORT = "hold_too_short"
+    NO_BASELINE = "no_baseline"
+    MULTI_PERSON = "multiple_people"
+    JUMPS = "tracking_jumps"
+    LOW_FPS = "low_frame_rate"
+    HIGH_LIFT = "lift_too_high"
+
+
+# the codes by their short names, blocking ones in the order a verdict should name them
+POOR_LIGHT = FlagCode.POOR_LIGHT
+NO_PERSON = FlagCode.NO_PERSON
+NOT_FRONTAL = FlagCode.NOT_FRONTAL
+FEET_OUT = FlagCode.FEET_OUT
+CUT_IN_TRIAL = FlagCode.CUT_IN_TRIAL
+NO_TRIAL = FlagCode.NO_TRIAL
+TOO_SHORT = FlagCode.TOO_SHORT
+NO_BASELINE = FlagCode.NO_BASELINE
+MULTI_PERSON = FlagCode.MULTI_PERSON
+JUMPS = FlagCode.JUMPS
+LOW_FPS = FlagCode.LOW_FPS
+HIGH_LIFT = FlagCode.HIGH_LIFT
 BLOCKING_ORDER = (
     POOR_LIGHT,
     NO_PERSON,
@@ -85,7 +109,7 @@ BLOCKING_ORDER = (
 class QualityFlag:
     """One problem: a stable ``code``, a plain-words ``message`` (the problem and what to do)."""
 
-    code: str
+    code: FlagCode
     message: str
     blocking: bool
 
@@ -124,7 +148,46 @@ class QualityReport:
 class _Adder(Protocol):
     """The flag-adding callback: (code, message, *, blocking)."""
 
-    def __call__(self, code: str, message: str, *, blocking: bool) -> None: ...
+    def __call__(self, code: FlagCode, message: str, *, blocking: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class QualityParams:
+    """The quality gate's parameters (recorded in the JSON's ``settings.quality``; see the
+    module docstring for the per-frame checks).
+
+    The shortest judgeable hold is deliberately NOT here: it is the judge's
+    `stance.analysis.judge.Thresholds.min_hold_s`, which `stance.pipeline.judge_track` passes
+    to `assess_quality`, so that the gate ("hold too short") and the judge can never disagree
+    about which holds count. One number, one owner: it stays in ``settings.thresholds``,
+    where the JSON has always recorded it.
+
+    Attributes:
+        min_visibility: a landmark counts as seen at this MediaPipe visibility (0-1) or more.
+        min_person: blocking below this share (0-1) of frames with a person.
+        min_frontal: blocking below this share (0-1) of person frames seen from the front.
+        min_feet_trial: blocking below this share (0-1) of the trials' and baselines' person
+            frames with both feet in the frame...
+        min_feet_clip: ...or below this share (0-1) of the whole clip's person frames.
+        max_multi_person: a warning above this share (0-1) of frames with several people.
+        min_fps: a warning below this recording rate (frames per second).
+        frontal_ratio: frontal when shoulder width + hip width is at least this many torso
+            lengths.
+        jump_torso: a tracking jump when the hip midpoint moves more than this many torso
+            lengths between frames...
+        jump_scale: ...or the torso length changes by more than this factor.
+    """
+
+    min_visibility: float = 0.5
+    min_person: float = 0.5
+    min_frontal: float = 0.8
+    min_feet_trial: float = 0.8
+    min_feet_clip: float = 0.6
+    max_multi_person: float = 0.05
+    min_fps: float = 15.0
+    frontal_ratio: float = 0.6
+    jump_torso: float = 0.5
+    jump_scale: float = 1.5
 
 
 def _seen(track: PoseTrack, idx: list[int], min_visibility: float) -> np.ndarray:
@@ -143,15 +206,10 @@ class FrameChecks:
     jump: np.ndarray
 
 
-def frame_checks(
-    track: PoseTrack,
-    *,
-    min_visibility: float = 0.5,
-    frontal_ratio: float = 0.6,
-    jump_torso: float = 0.5,
-    jump_scale: float = 1.5,
-) -> FrameChecks:
+def frame_checks(track: PoseTrack, params: QualityParams = QualityParams()) -> FrameChecks:
     """Per-frame (T,) boolean checks: person, frontal, feet, jump (see the module docstring)."""
+    min_visibility, frontal_ratio = params.min_visibility, params.frontal_ratio
+    jump_torso, jump_scale = params.jump_torso, params.jump_scale
     T = len(track)
     torso_idx = [LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP]
     person = _seen(track, torso_idx, min_visibility).sum(axis=1) >= 3
@@ -194,24 +252,25 @@ def frame_checks(
 def assess_quality(
     track: PoseTrack,
     seg: Segmentation | None = None,
+    params: QualityParams = QualityParams(),
     *,
-    min_visibility: float = 0.5,
-    min_hold_s: float = MIN_JUDGEABLE_HOLD_S,
-    min_person: float = 0.5,
-    min_frontal: float = 0.8,
-    min_feet_trial: float = 0.8,
-    min_feet_clip: float = 0.6,
-    max_multi_person: float = 0.05,
-    min_fps: float = 15.0,
+    min_hold_s: float,
     source_fps: float | None = None,
     lighting: Lighting = UNKNOWN_LIGHTING,
 ) -> QualityReport:
     """Assess a track (and its segmentation, when given); see the module docstring.
 
-    ``lighting`` (measured on the frames during the pose pass) adds the poor-lighting flag.
+    ``min_hold_s`` is the shortest judgeable hold (seconds), required and never defaulted
+    here: pass the judge's own `stance.analysis.judge.Thresholds.min_hold_s` (see
+    `QualityParams`). ``source_fps`` is the recording's rate when
+    the track was decimated from it; ``lighting`` (measured on the frames during the pose
+    pass) adds the poor-lighting flag.
     """
+    min_person, min_frontal = params.min_person, params.min_frontal
+    min_feet_trial, min_feet_clip = params.min_feet_trial, params.min_feet_clip
+    max_multi_person, min_fps = params.max_multi_person, params.min_fps
     T = len(track)
-    checks = frame_checks(track, min_visibility=min_visibility)
+    checks = frame_checks(track, params)
     person = checks.person
     person_fraction = float(person.mean()) if T else 0.0
     multi = float(np.mean(track.n_people > 1)) if T else 0.0
@@ -234,71 +293,34 @@ def assess_quality(
 
     flags: list[QualityFlag] = []
 
-    def add(code: str, message: str, *, blocking: bool) -> None:
+    def add(code: FlagCode, message: str, *, blocking: bool) -> None:
         flags.append(QualityFlag(code, message, blocking))
 
     if lighting.too_poor:
-        add(POOR_LIGHT, lighting_message(lighting), blocking=True)
+        add(POOR_LIGHT, wording.poor_lighting(lighting), blocking=True)
     if person_fraction < min_person:
-        add(
-            NO_PERSON,
-            f"Nobody found: a person was seen in only {person_fraction:.0%} of the frames."
-            " Film the whole body, well lit, standing 2-4 m from the camera.",
-            blocking=True,
-        )
+        add(NO_PERSON, wording.no_person(person_fraction), blocking=True)
     if person.any() and frontal_fraction < min_frontal:
-        add(
-            NOT_FRONTAL,
-            "Not a frontal view: the person faces the camera in only "
-            f"{frontal_fraction:.0%} of the frames (side or back view). Stand facing the camera "
-            "for the whole test.",
-            blocking=True,
-        )
+        add(NOT_FRONTAL, wording.not_frontal(frontal_fraction), blocking=True)
     if person.any() and (feet_trial < min_feet_trial or feet_clip < min_feet_clip):
-        worst = min(feet_trial, feet_clip)
-        add(
-            FEET_OUT,
-            f"Feet out of frame: both feet are visible in only {worst:.0%} of the frames. "
-            "Keep the whole body, feet included, in the picture for the whole test.",
-            blocking=True,
-        )
+        add(FEET_OUT, wording.feet_out(min(feet_trial, feet_clip)), blocking=True)
     jump_frames = np.flatnonzero(checks.jump)
     cuts_in_trial = [i for i in jump_frames if in_trials[i]]
     if cuts_in_trial:
-        add(
-            CUT_IN_TRIAL,
-            "Video cut during the test: the picture jumps (a cut, or the tracking switched) "
-            f"during a single-leg stance at {track.t_s[cuts_in_trial[0]]:.1f} s. Record the test "
-            "in one continuous, unedited take.",
-            blocking=True,
-        )
+        t_cut = float(track.t_s[cuts_in_trial[0]])
+        add(CUT_IN_TRIAL, wording.cut_in_trial(t_cut), blocking=True)
     if seg is not None:
         _trial_flags(seg, min_hold_s, add)
 
     if multi > max_multi_person:
-        add(
-            MULTI_PERSON,
-            f"More than one person was seen ({multi:.0%} of the frames); only one is followed. "
-            "Film the test with nobody else in the picture.",
-            blocking=False,
-        )
+        add(MULTI_PERSON, wording.multi_person(multi), blocking=False)
     if jump_frames.size and not cuts_in_trial:
-        add(
-            JUMPS,
-            f"The tracking jumps {jump_frames.size} time(s) (first at "
-            f"{track.t_s[jump_frames[0]]:.1f} s): cuts, or the tracker lost the person. "
-            "An unedited take with one person works best.",
-            blocking=False,
-        )
+        first = float(track.t_s[jump_frames[0]])
+        add(JUMPS, wording.tracking_jumps(int(jump_frames.size), first), blocking=False)
     # The recording's own rate matters, not the (deliberately lower) analysis rate.
     recorded_fps = source_fps if source_fps else track.fps
     if T > 1 and recorded_fps < min_fps:
-        add(
-            LOW_FPS,
-            f"Low frame rate ({recorded_fps:.0f} frames per second): timing and quick movements "
-            "are less precise. Record at 25-30 frames per second or more.",
-            blocking=False,
-        )
+        add(LOW_FPS, wording.low_frame_rate(recorded_fps), blocking=False)
     order = {c: i for i, c in enumerate(BLOCKING_ORDER)}
     flags.sort(key=lambda f: (not f.blocking, order.get(f.code, len(order))))
     return QualityReport(
@@ -312,58 +334,25 @@ def assess_quality(
 
 
 def lighting_message(lighting: Lighting) -> str:
-    """The poor-lighting flag's sentence: what was measured and what to do."""
-    what = (
-        "Too dark" if lighting.dark else "Too little contrast (haze, glare or a washed-out picture)"
-    )
-    return (
-        f"{what}: the picture's brightness is {lighting.brightness:.1%} and its contrast "
-        f"{lighting.contrast:.1%} of full scale (at least {MIN_CONTRAST:.0%} is needed), too "
-        "little to see the body and the clothes' edges. Film in good, even light, with the "
-        "light in front of you rather than behind."
-    )
+    """The poor-lighting flag's sentence (`stance.analysis.quality_wording.poor_lighting`)."""
+    return wording.poor_lighting(lighting)
 
 
 def _trial_flags(seg: Segmentation, min_hold_s: float, add: _Adder) -> None:
     if not seg.trials:
-        add(
-            NO_TRIAL,
-            "No single-leg stance found: no foot was lifted and held for at least a second. "
-            "Stand facing the camera, lift one foot a hand's width off the floor, hold it, put it "
-            "down, then the other.",
-            blocking=True,
-        )
+        add(NO_TRIAL, wording.no_trial(), blocking=True)
         return
     long_enough = [tr for tr in seg.trials if tr.hold_s >= min_hold_s]
     if not long_enough:
         longest = max(tr.hold_s for tr in seg.trials)
-        add(
-            TOO_SHORT,
-            f"Hold too short: the longest single-leg stance lasted {longest:.1f} s; at least "
-            f"{min_hold_s:.0f} s is needed (the clinical test asks for 30 s). Hold each foot up "
-            "longer.",
-            blocking=True,
-        )
+        add(TOO_SHORT, wording.hold_too_short(longest, min_hold_s), blocking=True)
         return
     for tr in long_enough:
         with np.errstate(all="ignore"):
             height = float(np.nanmedian(np.abs(seg.foot_lift[tr.i0 : tr.i1])))
         if height > HIGH_LIFT_LEGS:
-            add(
-                HIGH_LIFT,
-                f"The {tr.lifted.caps} foot was held high ({height:.1f} leg lengths above the "
-                "other, e.g. a tree pose or knee to chest): such a lift tilts the pelvis by "
-                "itself, so its hip numbers are not the clinical test's. Lift the foot just off "
-                "the floor, knee bent, thigh low.",
-                blocking=False,
-            )
+            add(HIGH_LIFT, wording.lift_too_high(tr.lifted, height), blocking=False)
     with_base = [tr for tr in long_enough if tr.baseline is not None]
     if len(with_base) < len(long_enough):
-        add(
-            NO_BASELINE,
-            "No quiet standing before the lift: no still stance on both feet before "
-            + ("any" if not with_base else "one")
-            + " single-leg stance, so it cannot be compared with normal standing. Stand still on "
-            "both feet for 2 seconds before each lift.",
-            blocking=not with_base,
-        )
+        message = wording.no_baseline(any_with_baseline=bool(with_base))
+        add(NO_BASELINE, message, blocking=not with_base)

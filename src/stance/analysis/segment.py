@@ -56,6 +56,33 @@ _PARTS = ("ankle", "heel", "foot_index")
 
 
 @dataclass(frozen=True)
+class SegmentParams:
+    """The segmentation's parameters (recorded in the JSON's ``settings.segment``); see the
+    module docstring for what each does.
+
+    Attributes:
+        lift_on: a foot is up this many leg lengths above the other one (`LIFT_ON`).
+        lift_off: ...and down again below this many leg lengths (`LIFT_OFF`).
+        min_hold_s: lifts shorter than this (seconds) are not trials at all (the shortest
+            JUDGEABLE hold is `stance.analysis.judge.Thresholds.min_hold_s`).
+        max_touchdown_s: lifts of the same foot separated by at most this much double stance
+            (seconds) are one trial with a touch-down.
+        max_unknown_s: ...or by at most this much of unknown feet (seconds).
+        baseline_s: length of the quiet double stance looked for before a lift (seconds,
+            `BASELINE_S`).
+        max_lookback_s: how far before a lift the baseline is looked for (seconds).
+    """
+
+    lift_on: float = LIFT_ON
+    lift_off: float = LIFT_OFF
+    min_hold_s: float = 1.0
+    max_touchdown_s: float = 1.0
+    max_unknown_s: float = 2.0
+    baseline_s: float = BASELINE_S
+    max_lookback_s: float = 6.0
+
+
+@dataclass(frozen=True)
 class Phase:
     """A stretch of frames ``i0 <= i < i1``; ``t0_s``/``t1_s`` its first and last frame times."""
 
@@ -142,10 +169,14 @@ def leg_length_px(track: PoseTrack) -> float:
 
 
 def foot_lift(
-    track: PoseTrack, *, up: np.ndarray | None = None, leg_px: float | None = None
+    track: PoseTrack,
+    *,
+    up: np.ndarray | None = None,
+    leg_px: float | None = None,
+    params: SegmentParams = SegmentParams(),
 ) -> np.ndarray:
     """(T,) LEFT foot height above the RIGHT foot in leg lengths; the knees' height difference
-    where it is the larger one (see the module docstring)."""
+    where it is the larger one and at least ``params.lift_on`` (see the module docstring)."""
     up = body_up(track) if up is None else up
     leg = leg_length_px(track) if leg_px is None else leg_px
     if not np.isfinite(leg) or leg <= 0:
@@ -162,28 +193,21 @@ def foot_lift(
         warnings.simplefilter("ignore", RuntimeWarning)
         feet = np.nanmedian(diffs, axis=-1)
     higher_knee = (
-        np.isfinite(knee) & (np.abs(knee) >= LIFT_ON * leg) & ~(np.abs(feet) >= np.abs(knee))
+        np.isfinite(knee) & (np.abs(knee) >= params.lift_on * leg) & ~(np.abs(feet) >= np.abs(knee))
     )
     return np.asarray(np.where(higher_knee, knee, feet) / leg)
 
 
-def segment(
-    track: PoseTrack,
-    *,
-    lift_on: float = LIFT_ON,
-    lift_off: float = LIFT_OFF,
-    min_hold_s: float = 1.0,
-    max_touchdown_s: float = 1.0,
-    max_unknown_s: float = 2.0,
-    baseline_s: float = BASELINE_S,
-    max_lookback_s: float = 6.0,
-) -> Segmentation:
+def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmentation:
     """Find the trials of a cleaned track (see the module docstring for the method)."""
+    min_hold_s = params.min_hold_s
+    max_touchdown_s, max_unknown_s = params.max_touchdown_s, params.max_unknown_s
+    baseline_s, max_lookback_s = params.baseline_s, params.max_lookback_s
     T = len(track)
     up = body_up(track)
     leg = leg_length_px(track)
-    lift = foot_lift(track, up=up, leg_px=leg)
-    state = _hysteresis(lift, on=lift_on, off=lift_off)
+    lift = foot_lift(track, up=up, leg_px=leg, params=params)
+    state = _hysteresis(lift, params)
     t = track.t_s
     dt = float(np.median(np.diff(t))) if T > 1 else 0.0
 
@@ -238,11 +262,13 @@ def segment(
     )
 
 
-def foot_state(lift: float, previous: int, *, on: float = LIFT_ON, off: float = LIFT_OFF) -> int:
+def foot_state(lift: float, previous: int, params: SegmentParams = SegmentParams()) -> int:
     """One step of the foot-up hysteresis, shared by the recorded analysis and the live
     protocol: the state (``LEFT_UP``, ``RIGHT_UP``, ``BOTH_DOWN``, ``UNKNOWN``) after a frame
     whose foot-lift signal is ``lift`` (leg lengths, + = left foot higher), given the
-    ``previous`` state. A foot goes up above ``on`` and stays up until it falls below ``off``."""
+    ``previous`` state. A foot goes up above ``params.lift_on`` and stays up until it falls
+    below ``params.lift_off``."""
+    on, off = params.lift_on, params.lift_off
     if not math.isfinite(lift):
         return UNKNOWN
     if previous == LEFT_UP and lift >= off:
@@ -256,12 +282,12 @@ def foot_state(lift: float, previous: int, *, on: float = LIFT_ON, off: float = 
     return BOTH_DOWN
 
 
-def _hysteresis(lift: np.ndarray, *, on: float, off: float) -> np.ndarray:
+def _hysteresis(lift: np.ndarray, params: SegmentParams) -> np.ndarray:
     """(T,) int8 foot state from the foot-lift signal (`foot_state` frame by frame)."""
     state = np.full(lift.shape[0], UNKNOWN, dtype=np.int8)
     s = UNKNOWN
     for i, v in enumerate(lift):
-        s = foot_state(float(v), s, on=on, off=off)
+        s = foot_state(float(v), s, params)
         state[i] = s
     return state
 

@@ -3,7 +3,8 @@
 Each analysed frame becomes an `Observation` (is one person framed, facing the camera, feet
 in view; how high is each foot; is the body still), computed with the same checks and the
 same foot-lift signal as the recorded-video analysis (`stance.analysis.quality.frame_checks`,
-`stance.analysis.segment.foot_lift` and its LIFT_ON/LIFT_OFF hysteresis) over a short window
+`stance.analysis.segment.foot_lift` and its lift_on/lift_off hysteresis, with the analysis
+settings' `SegmentParams` and `QualityParams`) over a short window
 of recent frames. `Protocol.update` turns observations into the step the person is in and the prompt
 to show:
 
@@ -30,8 +31,16 @@ from enum import Enum
 
 import numpy as np
 
-from stance.analysis.quality import frame_checks
-from stance.analysis.segment import BOTH_DOWN, LEFT_UP, RIGHT_UP, UNKNOWN, foot_lift, foot_state
+from stance.analysis.quality import QualityParams, frame_checks
+from stance.analysis.segment import (
+    BOTH_DOWN,
+    LEFT_UP,
+    RIGHT_UP,
+    UNKNOWN,
+    SegmentParams,
+    foot_lift,
+    foot_state,
+)
 from stance.core.track import LM, PoseTrack, Side
 
 Feet = Side | float | None
@@ -74,16 +83,21 @@ class Observation:
         return self.person and self.frontal and self.feet and self.n_people == 1
 
 
-def observe(window: PoseTrack) -> Observation:
+def observe(
+    window: PoseTrack,
+    segment: SegmentParams = SegmentParams(),
+    quality: QualityParams = QualityParams(),
+) -> Observation:
     """The `Observation` of the LAST frame of ``window`` (a few recent frames, ~1 s).
 
     The window supplies the body's vertical and the leg length for the foot-lift signal and
-    the hip midpoint's recent path for the motion.
+    the hip midpoint's recent path for the motion. ``segment`` and ``quality`` are the
+    analysis settings' (`stance.pipeline.Settings`), so the live checks are the recorded ones.
     """
     if len(window) == 0:
         raise ValueError("observe() needs at least one frame")
-    checks = frame_checks(window)
-    lift = foot_lift(window)
+    checks = frame_checks(window, quality)
+    lift = foot_lift(window, params=segment)
     hips = window.mid(LM.LEFT_HIP, LM.RIGHT_HIP)
     shoulders = window.mid(LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER)
     torso = np.linalg.norm(shoulders - hips, axis=-1)
@@ -163,9 +177,13 @@ def _framing_prompt(obs: Observation) -> str:
 
 @dataclass
 class Protocol:
-    """The guided test as a state machine; feed it `Observation`s in time order."""
+    """The guided test as a state machine; feed it `Observation`s in time order.
+
+    ``segment`` is the analysis settings' segmentation (its foot-up hysteresis is used).
+    """
 
     config: ProtocolConfig = field(default_factory=ProtocolConfig)
+    segment: SegmentParams = field(default_factory=SegmentParams)
 
     def __post_init__(self) -> None:
         self.restart()
@@ -254,7 +272,7 @@ class Protocol:
         previous = BOTH_DOWN
         if self._side is not None:
             previous = LEFT_UP if self._side is Side.LEFT else RIGHT_UP
-        state = foot_state(obs.lift, previous)
+        state = foot_state(obs.lift, previous, self.segment)
         if state == UNKNOWN:
             return math.nan
         return {LEFT_UP: Side.LEFT, RIGHT_UP: Side.RIGHT}.get(state)

@@ -110,9 +110,9 @@ class LiveSession:
 
     def restart(self) -> None:
         """Forget everything measured so far (key r)."""
-        self.protocol = Protocol(self.protocol_config)
+        self.protocol = Protocol(self.protocol_config, self.settings.segment)
         self.builder = TrackBuilder(*self.frame_size)
-        self._pelvis = pelvis_observer(self.settings.estimator)
+        self._pelvis = pelvis_observer(self.settings)
         self._light = LightMeter()
         self._t: list[float] = []
         self._tilt: list[float] = []
@@ -138,7 +138,7 @@ class LiveSession:
             tilt = float(self._hip_tilt(window)[-1])
         self._t.append(frame.t_s)
         self._tilt.append(tilt)
-        status = self.protocol.update(observe(window))
+        status = self.protocol.update(observe(window, self.settings.segment, self.settings.quality))
         return LiveState(
             t_s=frame.t_s,
             captured=time.perf_counter() if captured is None else captured,

@@ -19,7 +19,7 @@ from stance.core.atomic import strict_json, write_atomic
 from stance.pipeline import Analysis
 from stance.report.wording import summary_line
 
-SCHEMA = "stance.analysis/1.2"
+SCHEMA = "stance.analysis/1.3"
 
 UNITS = {
     "t_s, start_s, end_s, hold_s": "seconds from the start of the file",
@@ -115,12 +115,7 @@ def to_dict(a: Analysis) -> dict[str, Any]:
             "analysed_fps": _num(a.raw.fps, 3),
         },
         "model": {"path": str(a.model_path), "name": a.model_path.stem},
-        "settings": {
-            "estimator": a.settings.estimator,
-            "max_fps": a.settings.max_fps,
-            "age": a.settings.age,
-            "thresholds": asdict(a.settings.thresholds),
-        },
+        "settings": asdict(a.settings),  # every field: what changes the result
         "units": UNITS,
         "trials": [_trial(m) for m in a.measurements.trials],
         "findings": {side.value: _finding(f) for side, f in v.findings.items()},

@@ -59,10 +59,13 @@ class PelvisEdgeResult:
     sigma_deg: np.ndarray
 
 
-class PelvisEdgeTracker:
-    """Frame observer following one garment/skin boundary near the pelvis (module docstring).
+@dataclass(frozen=True)
+class EdgeParams:
+    """The boundary tracker's parameters (`PelvisEdgeTracker`; recorded in the JSON's
+    ``settings.edge``). Lengths are in torso lengths (hip-mid to shoulder-mid) unless a unit
+    is named.
 
-    Args:
+    Attributes:
         px_per_torso: canvas pixels per torso length.
         half_width: canvas half-width across the torso, torso lengths.
         y_low: canvas bottom above the hip-landmark line, torso lengths (negative: below).
@@ -82,42 +85,50 @@ class PelvisEdgeTracker:
             was last found (the pelvis does not; a jump to another edge does).
     """
 
+    px_per_torso: float = 160.0
+    half_width: float = 0.28
+    y_low: float = -0.05
+    y_high: float = 0.4
+    search: float = 0.05
+    min_strength: float = 0.4
+    min_step: float = 12.0
+    min_columns: float = 0.4
+    tukey: float = 2.5
+    max_sigma_deg: float = 1.5
+    raised_knee: float = 0.85
+    thigh_half_width: float = 0.15
+    max_skew_deg: float = 6.0
+    max_rate_deg_s: float = 40.0
+
+    def __post_init__(self) -> None:
+        if not (self.y_high > self.y_low and self.half_width > 0 and self.px_per_torso > 0):
+            raise ValueError("pelvis edge canvas: need y_high > y_low and half_width > 0")
+
+
+class PelvisEdgeTracker:
+    """Frame observer following one garment/skin boundary near the pelvis (module docstring).
+
+    Its parameters are an `EdgeParams`.
+    """
+
     name = Estimator.PELVIS_EDGE
 
-    def __init__(
-        self,
-        *,
-        px_per_torso: float = 160.0,
-        half_width: float = 0.28,
-        y_low: float = -0.05,
-        y_high: float = 0.4,
-        search: float = 0.05,
-        min_strength: float = 0.4,
-        min_step: float = 12.0,
-        min_columns: float = 0.4,
-        tukey: float = 2.5,
-        max_sigma_deg: float = 1.5,
-        raised_knee: float = 0.85,
-        thigh_half_width: float = 0.15,
-        max_skew_deg: float = 6.0,
-        max_rate_deg_s: float = 40.0,
-    ) -> None:
-        if not (y_high > y_low and half_width > 0 and px_per_torso > 0):
-            raise ValueError("pelvis edge canvas: need y_high > y_low and half_width > 0")
-        self.px_per_torso = px_per_torso
-        self.half_width = half_width
-        self.y_low = y_low
-        self.y_high = y_high
-        self.search = search
-        self.min_strength = min_strength
-        self.min_step = min_step
-        self.min_columns = min_columns
-        self.tukey = tukey
-        self.max_sigma_deg = max_sigma_deg
-        self.raised_knee = raised_knee
-        self.thigh_half_width = thigh_half_width
-        self.max_skew_deg = max_skew_deg
-        self.max_rate_deg_s = max_rate_deg_s
+    def __init__(self, params: EdgeParams = EdgeParams()) -> None:
+        self.params = params
+        self.px_per_torso = params.px_per_torso
+        self.half_width = params.half_width
+        self.y_low = params.y_low
+        self.y_high = params.y_high
+        self.search = params.search
+        self.min_strength = params.min_strength
+        self.min_step = params.min_step
+        self.min_columns = params.min_columns
+        self.tukey = params.tukey
+        self.max_sigma_deg = params.max_sigma_deg
+        self.raised_knee = params.raised_knee
+        self.thigh_half_width = params.thigh_half_width
+        self.max_skew_deg = params.max_skew_deg
+        self.max_rate_deg_s = params.max_rate_deg_s
         self._t: list[float] = []
         self._tilt: list[float] = []
         self._sigma: list[float] = []

@@ -92,12 +92,14 @@ def _euclid(theta: float, tx: float, ty: float, cx: float, cy: float) -> np.ndar
     )
 
 
-class PelvisImageTracker:
-    """Frame observer measuring the pelvis tilt from the image (see the module docstring).
+@dataclass(frozen=True)
+class TextureParams:
+    """The waist-band texture tracker's parameters (`PelvisImageTracker`; recorded in the
+    JSON's ``settings.texture``). Lengths are in torso lengths (hip-mid to shoulder-mid)
+    unless a unit is named. This module imports OpenCV only lazily, so `stance.pipeline.Settings`
+    can hold these without loading it.
 
-    Use one per clip: call `observe` for every analysed frame in time order, then `result`.
-
-    Args:
+    Attributes:
         px_per_torso: internal sampling scale, canvas pixels per torso length (hip-mid to
             shoulder-mid). 160 keeps the band about 100 x 55 px: a few ms per frame.
         half_width: band half-width across the torso, in torso lengths (0.3 ~ 1.5 hip-landmark
@@ -129,52 +131,66 @@ class PelvisImageTracker:
             this both ways (every third frame during a long failure; 0 = no retries).
     """
 
+    px_per_torso: float = 160.0
+    half_width: float = 0.3
+    y_low: float = 0.05
+    y_high: float = 0.38
+    height_decay: float = 0.1
+    cell: float = 0.1
+    step: float = 0.05
+    search: float = 0.08
+    min_grad: float = 3.0
+    min_score: float = 0.8
+    tukey: float = 2.0
+    iters: int = 2
+    blur: float = 1.0
+    min_cells: int = 8
+    max_sigma_deg: float = 1.0
+    min_quality: float = 0.35
+    max_rate_deg_s: float = 40.0
+    confirm_s: float = 1.0
+    retry_deg: float = 6.0
+
+    def __post_init__(self) -> None:
+        if not (
+            self.y_high > self.y_low
+            and self.half_width > 0
+            and self.px_per_torso > 0
+            and self.cell > 0
+        ):
+            raise ValueError("pelvis band: need y_high > y_low, half_width > 0, cell > 0")
+
+
+class PelvisImageTracker:
+    """Frame observer measuring the pelvis tilt from the image (see the module docstring).
+
+    Use one per clip: call `observe` for every analysed frame in time order, then `result`.
+    Its parameters are a `TextureParams`.
+    """
+
     name = Estimator.PELVIS_IMAGE
 
-    def __init__(
-        self,
-        *,
-        px_per_torso: float = 160.0,
-        half_width: float = 0.3,
-        y_low: float = 0.05,
-        y_high: float = 0.38,
-        height_decay: float = 0.1,
-        cell: float = 0.1,
-        step: float = 0.05,
-        search: float = 0.08,
-        min_grad: float = 3.0,
-        min_score: float = 0.8,
-        tukey: float = 2.0,
-        iters: int = 2,
-        blur: float = 1.0,
-        min_cells: int = 8,
-        max_sigma_deg: float = 1.0,
-        min_quality: float = 0.35,
-        max_rate_deg_s: float = 40.0,
-        confirm_s: float = 1.0,
-        retry_deg: float = 6.0,
-    ) -> None:
-        if not (y_high > y_low and half_width > 0 and px_per_torso > 0 and cell > 0):
-            raise ValueError("pelvis band: need y_high > y_low, half_width > 0, cell > 0")
-        self.px_per_torso = px_per_torso
-        self.half_width = half_width
-        self.y_low = y_low
-        self.y_high = y_high
-        self.height_decay = height_decay
-        self.cell = cell
-        self.step = step
-        self.search = search
-        self.min_grad = min_grad
-        self.min_score = min_score
-        self.tukey = tukey
-        self.iters = iters
-        self.blur = blur
-        self.min_cells = min_cells
-        self.max_sigma_deg = max_sigma_deg
-        self.min_quality = min_quality
-        self.max_rate_deg_s = max_rate_deg_s
-        self.confirm_s = confirm_s
-        self.retry_deg = retry_deg
+    def __init__(self, params: TextureParams = TextureParams()) -> None:
+        self.params = params
+        self.px_per_torso = params.px_per_torso
+        self.half_width = params.half_width
+        self.y_low = params.y_low
+        self.y_high = params.y_high
+        self.height_decay = params.height_decay
+        self.cell = params.cell
+        self.step = params.step
+        self.search = params.search
+        self.min_grad = params.min_grad
+        self.min_score = params.min_score
+        self.tukey = params.tukey
+        self.iters = params.iters
+        self.blur = params.blur
+        self.min_cells = params.min_cells
+        self.max_sigma_deg = params.max_sigma_deg
+        self.min_quality = params.min_quality
+        self.max_rate_deg_s = params.max_rate_deg_s
+        self.confirm_s = params.confirm_s
+        self.retry_deg = params.retry_deg
 
         self._t: list[float] = []
         self._tilt: list[float] = []

@@ -1,0 +1,120 @@
+"""The sentences of the quality flags (no decision is taken here).
+
+`stance.analysis.quality` decides which flags a clip gets (their `FlagCode`, whether they
+block) and the numbers behind them; this module turns each into the plain words people read
+in every report: the problem and what to do. Changing a sentence here cannot change a result.
+"""
+
+from __future__ import annotations
+
+from stance.analysis.lighting import MIN_CONTRAST, Lighting
+from stance.core.track import Side
+
+
+def too_short(name: str, duration_s: float, *, baseline_s: float, min_hold_s: float) -> str:
+    """A clip of ``duration_s`` seconds is shorter than a baseline and the shortest hold."""
+    return (
+        f"{name} is only {duration_s:.1f} s long: a single-leg stance test needs at least "
+        f"{baseline_s + min_hold_s:.0f} s ({baseline_s:.0f} s standing on both feet, then a "
+        f"hold of {min_hold_s:.0f} s or more; the clinical test holds 30 s). Record the whole "
+        "test."
+    )
+
+
+def poor_lighting(lighting: Lighting) -> str:
+    """The poor-lighting flag's sentence: what was measured and what to do."""
+    what = (
+        "Too dark" if lighting.dark else "Too little contrast (haze, glare or a washed-out picture)"
+    )
+    return (
+        f"{what}: the picture's brightness is {lighting.brightness:.1%} and its contrast "
+        f"{lighting.contrast:.1%} of full scale (at least {MIN_CONTRAST:.0%} is needed), too "
+        "little to see the body and the clothes' edges. Film in good, even light, with the "
+        "light in front of you rather than behind."
+    )
+
+
+def no_person(person_fraction: float) -> str:
+    return (
+        f"Nobody found: a person was seen in only {person_fraction:.0%} of the frames."
+        " Film the whole body, well lit, standing 2-4 m from the camera."
+    )
+
+
+def not_frontal(frontal_fraction: float) -> str:
+    return (
+        "Not a frontal view: the person faces the camera in only "
+        f"{frontal_fraction:.0%} of the frames (side or back view). Stand facing the camera "
+        "for the whole test."
+    )
+
+
+def feet_out(worst_fraction: float) -> str:
+    return (
+        f"Feet out of frame: both feet are visible in only {worst_fraction:.0%} of the frames. "
+        "Keep the whole body, feet included, in the picture for the whole test."
+    )
+
+
+def cut_in_trial(t_s: float) -> str:
+    return (
+        "Video cut during the test: the picture jumps (a cut, or the tracking switched) "
+        f"during a single-leg stance at {t_s:.1f} s. Record the test "
+        "in one continuous, unedited take."
+    )
+
+
+def multi_person(multi_fraction: float) -> str:
+    return (
+        f"More than one person was seen ({multi_fraction:.0%} of the frames); only one is "
+        "followed. Film the test with nobody else in the picture."
+    )
+
+
+def tracking_jumps(n: int, first_t_s: float) -> str:
+    return (
+        f"The tracking jumps {n} time(s) (first at "
+        f"{first_t_s:.1f} s): cuts, or the tracker lost the person. "
+        "An unedited take with one person works best."
+    )
+
+
+def low_frame_rate(fps: float) -> str:
+    return (
+        f"Low frame rate ({fps:.0f} frames per second): timing and quick movements "
+        "are less precise. Record at 25-30 frames per second or more."
+    )
+
+
+def no_trial() -> str:
+    return (
+        "No single-leg stance found: no foot was lifted and held for at least a second. "
+        "Stand facing the camera, lift one foot a hand's width off the floor, hold it, put it "
+        "down, then the other."
+    )
+
+
+def hold_too_short(longest_s: float, min_hold_s: float) -> str:
+    return (
+        f"Hold too short: the longest single-leg stance lasted {longest_s:.1f} s; at least "
+        f"{min_hold_s:.0f} s is needed (the clinical test asks for 30 s). Hold each foot up "
+        "longer."
+    )
+
+
+def lift_too_high(lifted: Side, height_legs: float) -> str:
+    return (
+        f"The {lifted.caps} foot was held high ({height_legs:.1f} leg lengths above the "
+        "other, e.g. a tree pose or knee to chest): such a lift tilts the pelvis by "
+        "itself, so its hip numbers are not the clinical test's. Lift the foot just off "
+        "the floor, knee bent, thigh low."
+    )
+
+
+def no_baseline(*, any_with_baseline: bool) -> str:
+    return (
+        "No quiet standing before the lift: no still stance on both feet before "
+        + ("one" if any_with_baseline else "any")
+        + " single-leg stance, so it cannot be compared with normal standing. Stand still on "
+        "both feet for 2 seconds before each lift."
+    )
