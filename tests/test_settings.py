@@ -110,6 +110,7 @@ def test_segment_params_change_the_trials() -> None:
     assert len(segment(track, SegmentParams(lift_on=0.6, lift_off=0.3)).trials) == 0
     judged = _judged(Settings(segment=SegmentParams(min_hold_s=6.0)))
     assert judged.verdict.outcome is Outcome.CANNOT_TELL
+    assert "held for at least 6 seconds" in judged.verdict.reason  # the sentence quotes it
     assert _judged(Settings()).verdict.outcome is not Outcome.CANNOT_TELL
 
 

@@ -340,7 +340,7 @@ def lighting_message(lighting: Lighting) -> str:
 
 def _trial_flags(seg: Segmentation, min_hold_s: float, add: _Adder) -> None:
     if not seg.trials:
-        add(NO_TRIAL, wording.no_trial(), blocking=True)
+        add(NO_TRIAL, wording.no_trial(seg.params.min_hold_s), blocking=True)
         return
     long_enough = [tr for tr in seg.trials if tr.hold_s >= min_hold_s]
     if not long_enough:

@@ -86,9 +86,11 @@ def low_frame_rate(fps: float) -> str:
     )
 
 
-def no_trial() -> str:
+def no_trial(min_lift_s: float) -> str:
+    """No trial: no foot stayed up ``min_lift_s`` seconds (`SegmentParams.min_hold_s`)."""
+    held = "a second" if min_lift_s == 1 else f"{min_lift_s:g} seconds"
     return (
-        "No single-leg stance found: no foot was lifted and held for at least a second. "
+        f"No single-leg stance found: no foot was lifted and held for at least {held}. "
         "Stand facing the camera, lift one foot a hand's width off the floor, hold it, put it "
         "down, then the other."
     )

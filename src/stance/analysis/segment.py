@@ -136,6 +136,7 @@ class Segmentation:
             vertical (> 0: left foot higher); NaN where unknown.
         lifted: (T,) int8: 0 both feet down, 1 left foot up, 2 right foot up, -1 unknown.
         leg_length_px: the leg length used for normalising (px), NaN when unknown.
+        params: what it was found with (the quality gate's sentences quote them).
     """
 
     trials: tuple[Trial, ...]
@@ -143,6 +144,7 @@ class Segmentation:
     foot_lift: np.ndarray
     lifted: np.ndarray
     leg_length_px: float = float("nan")
+    params: SegmentParams = SegmentParams()
 
 
 def body_up(track: PoseTrack) -> np.ndarray:
@@ -259,6 +261,7 @@ def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmen
         foot_lift=lift,
         lifted=state,
         leg_length_px=leg,
+        params=params,
     )
 
 
