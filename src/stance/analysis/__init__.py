@@ -5,7 +5,8 @@
 2. ``segment``: find the quiet-standing baseline and the single-leg trials.
 3. ``pelvis`` and ``fuse``: the pelvis-tilt estimators and their uncertainty-weighted fusion.
 4. ``measure``: per trial, the pelvic drop, trunk lean, weight shift and hold time.
-5. ``lighting`` and ``quality``: can this clip be judged at all, and why not.
+5. ``lighting`` and ``quality``: can this clip be judged at all, and why not
+   (``quality_wording`` holds the flags' sentences).
 6. ``judge``: the verdict per side, with its confidence and the basis of each finding;
    ``explain`` puts those decisions into the sentences people read (words only).
 """
