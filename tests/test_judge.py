@@ -13,13 +13,7 @@ from stance.analysis.judge import (
     norm_for_age,
 )
 from stance.analysis.measure import Measurements
-from stance.analysis.quality import (
-    JUMPS,
-    MULTI_PERSON,
-    NOT_FRONTAL,
-    QualityFlag,
-    QualityReport,
-)
+from stance.analysis.quality import FlagCode, QualityFlag, QualityReport
 from stance.core.track import PoseTrack, Side
 from synthetic import analyse, make_test_track
 
@@ -91,17 +85,17 @@ def test_both_feet_down_throughout_cannot_tell() -> None:
 
 def test_blocking_quality_flag_means_cannot_tell() -> None:
     meas = analyse(make_test_track(drop_left_deg=8.0)).meas
-    flag = QualityFlag(NOT_FRONTAL, "Not a frontal view: side view.", blocking=True)
+    flag = QualityFlag(FlagCode.NOT_FRONTAL, "Not a frontal view: side view.", blocking=True)
     v = judge(meas, replace(CLEAN, flags=(flag,)))
     assert v.outcome == "cannot_tell"
     assert v.reason.startswith("Not a frontal view")
-    warning = QualityFlag(MULTI_PERSON, "Two people.", blocking=False)
+    warning = QualityFlag(FlagCode.MULTI_PERSON, "Two people.", blocking=False)
     assert judge(meas, replace(CLEAN, flags=(warning,))).outcome == "right"
 
 
 def test_warnings_and_hip_line_lower_the_confidence() -> None:
     meas = analyse(make_test_track(drop_left_deg=8.0)).meas
-    warned = judge(meas, replace(CLEAN, flags=(QualityFlag(JUMPS, "y", blocking=False),)))
+    warned = judge(meas, replace(CLEAN, flags=(QualityFlag(FlagCode.JUMPS, "y", blocking=False),)))
     plain = judge(meas, CLEAN)
     hips = judge(replace(meas, estimator="hip_line"), CLEAN)
     c = [v.findings[Side.RIGHT].confidence for v in (warned, hips, plain)]

@@ -12,7 +12,7 @@ from conftest import SAMPLE
 from stance.analysis.clean import clean_track
 from stance.analysis.judge import Thresholds
 from stance.analysis.lighting import MIN_CONTRAST, LightMeter, frame_light
-from stance.analysis.quality import BLOCKING_ORDER, POOR_LIGHT, assess_quality
+from stance.analysis.quality import BLOCKING_ORDER, FlagCode, assess_quality
 from stance.analysis.segment import segment
 from stance.io.source import Frame
 from synthetic import make_test_track
@@ -52,9 +52,9 @@ def test_poor_light_is_the_first_blocking_flag() -> None:
     meter.observe(_frame(np.full((120, 160, 3), 8, np.uint8)), None)
     track = clean_track(make_test_track(noise_px=1.0))
     report = assess_quality(track, segment(track), min_hold_s=MIN_HOLD_S, lighting=meter.result())
-    assert report.first_blocking is not None and report.first_blocking.code == POOR_LIGHT
+    assert report.first_blocking is not None and report.first_blocking.code == FlagCode.POOR_LIGHT
     assert "Too dark" in report.first_blocking.message
-    assert BLOCKING_ORDER[0] == POOR_LIGHT
+    assert BLOCKING_ORDER[0] == FlagCode.POOR_LIGHT
     unknown = assess_quality(track, segment(track), min_hold_s=MIN_HOLD_S)
     assert unknown.flags == ()  # unknown lighting: no flag
 

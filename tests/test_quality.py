@@ -7,21 +7,7 @@ import numpy as np
 
 from stance.analysis.clean import clean_track
 from stance.analysis.judge import Thresholds
-from stance.analysis.quality import (
-    CUT_IN_TRIAL,
-    FEET_OUT,
-    HIGH_LIFT,
-    JUMPS,
-    LOW_FPS,
-    MULTI_PERSON,
-    NO_BASELINE,
-    NO_PERSON,
-    NO_TRIAL,
-    NOT_FRONTAL,
-    TOO_SHORT,
-    QualityReport,
-    assess_quality,
-)
+from stance.analysis.quality import FlagCode, QualityReport, assess_quality
 from stance.analysis.segment import segment
 from stance.core.track import LM, PoseTrack
 from synthetic import make_test_track
@@ -53,7 +39,7 @@ def test_nobody_found() -> None:
     report = _assess(track)
     assert report.blocking
     assert report.first_blocking is not None
-    assert report.first_blocking.code == NO_PERSON
+    assert report.first_blocking.code == FlagCode.NO_PERSON
     assert report.first_blocking.message.startswith("Nobody found")
 
 
@@ -64,7 +50,7 @@ def test_side_view_is_not_frontal() -> None:
     xy[..., 0] = mid_x[:, None] + 0.15 * (xy[..., 0] - mid_x[:, None])  # widths collapse
     report = _assess(track.with_xy(xy))
     assert report.first_blocking is not None
-    assert report.first_blocking.code == NOT_FRONTAL
+    assert report.first_blocking.code == FlagCode.NOT_FRONTAL
     assert report.frontal_fraction < 0.1
 
 
@@ -74,7 +60,7 @@ def test_back_view_is_not_frontal() -> None:
     xy = track.xy.copy()
     xy[..., 0] = track.frame_size[0] - 1 - xy[..., 0]
     report = _assess(track.with_xy(xy))
-    assert NOT_FRONTAL in _codes(report)
+    assert FlagCode.NOT_FRONTAL in _codes(report)
     assert report.blocking
 
 
@@ -84,7 +70,7 @@ def test_turning_around_mid_clip_is_not_frontal() -> None:
     turn = (track.t_s > 6.0) & (track.t_s < 11.0)
     xy[turn, :, 0] = track.frame_size[0] - 1 - xy[turn, :, 0]
     report = _assess(track.with_xy(xy))
-    assert NOT_FRONTAL in _codes(report)
+    assert FlagCode.NOT_FRONTAL in _codes(report)
 
 
 def test_feet_out_of_frame() -> None:
@@ -93,7 +79,7 @@ def test_feet_out_of_frame() -> None:
     xy[..., 1] += 300.0  # the camera points too high: the feet are below the frame
     report = _assess(track.with_xy(xy))
     assert report.first_blocking is not None
-    assert report.first_blocking.code == FEET_OUT
+    assert report.first_blocking.code == FlagCode.FEET_OUT
     assert report.feet_visible_fraction == 0.0
 
 
@@ -101,7 +87,7 @@ def test_feet_with_low_presence_are_out_of_frame() -> None:
     track = make_test_track()
     presence = track.presence.copy()
     presence[:, [LM.LEFT_FOOT_INDEX, LM.RIGHT_FOOT_INDEX]] = 0.1
-    assert FEET_OUT in _codes(_assess(replace(track, presence=presence)))
+    assert FlagCode.FEET_OUT in _codes(_assess(replace(track, presence=presence)))
 
 
 def test_an_occluded_lifted_foot_is_still_in_frame() -> None:
@@ -114,14 +100,14 @@ def test_an_occluded_lifted_foot_is_still_in_frame() -> None:
 def test_two_people_is_a_warning() -> None:
     track = make_test_track()
     report = _assess(replace(track, n_people=np.full(len(track), 2, dtype=np.int32)))
-    assert MULTI_PERSON in _codes(report)
+    assert FlagCode.MULTI_PERSON in _codes(report)
     assert not report.blocking
     assert report.multi_person_fraction == 1.0
 
 
 def test_cut_inside_a_trial_blocks_and_outside_warns() -> None:
     track = make_test_track()
-    for t_cut, code, blocking in [(5.0, CUT_IN_TRIAL, True), (0.5, JUMPS, False)]:
+    for t_cut, code, blocking in [(5.0, FlagCode.CUT_IN_TRIAL, True), (0.5, FlagCode.JUMPS, False)]:
         xy = track.xy.copy()
         xy[track.t_s >= t_cut, :, 0] += 250.0  # the picture jumps sideways
         report = assess_quality(
@@ -133,24 +119,24 @@ def test_cut_inside_a_trial_blocks_and_outside_warns() -> None:
 
 def test_low_frame_rate_is_a_warning() -> None:
     report = _assess(make_test_track(fps=10.0))
-    assert _codes(report) == {LOW_FPS}
+    assert _codes(report) == {FlagCode.LOW_FPS}
     assert not report.blocking
 
 
 def test_no_trial_and_too_short() -> None:
     report = _assess(make_test_track(lift_feet=False))
     assert report.first_blocking is not None
-    assert report.first_blocking.code == NO_TRIAL
+    assert report.first_blocking.code == FlagCode.NO_TRIAL
     report = _assess(make_test_track(hold_s=0.9))
     assert report.first_blocking is not None
-    assert report.first_blocking.code == TOO_SHORT
+    assert report.first_blocking.code == FlagCode.TOO_SHORT
 
 
 def test_missing_baseline() -> None:
     track = make_test_track()
     start = int(np.searchsorted(track.t_s, 4.0))
     report = _assess(track.slice(start, len(track)))
-    flag = next(f for f in report.flags if f.code == NO_BASELINE)
+    flag = next(f for f in report.flags if f.code == FlagCode.NO_BASELINE)
     assert not flag.blocking  # the second lift still has one
 
 
@@ -163,14 +149,14 @@ def test_a_foot_held_high_is_not_the_clinical_test() -> None:
     track = make_test_track()
     seg = segment(clean_track(track))
     low = assess_quality(track, seg, min_hold_s=MIN_HOLD_S)
-    assert HIGH_LIFT not in _codes(low)  # a lift just off the floor
+    assert FlagCode.HIGH_LIFT not in _codes(low)  # a lift just off the floor
     first = seg.trials[0]
     xy = track.xy.copy()
     feet = [LM.of(first.lifted, p) for p in ("ankle", "heel", "foot_index")]
     xy[first.i0 : first.i1, feet, 1] -= 0.5 * seg.leg_length_px  # tree-pose height
     high = replace(track, xy=xy)
     report = assess_quality(high, segment(clean_track(high)), min_hold_s=MIN_HOLD_S)
-    flag = next(f for f in report.flags if f.code == HIGH_LIFT)
+    flag = next(f for f in report.flags if f.code == FlagCode.HIGH_LIFT)
     assert not flag.blocking and first.lifted.caps in flag.message
 
 

@@ -14,7 +14,7 @@ import pytest
 from stance.analysis.clean import CleanParams, clean_track
 from stance.analysis.judge import Outcome, Thresholds
 from stance.analysis.pelvis import Estimator
-from stance.analysis.quality import LOW_FPS, NOT_FRONTAL, TOO_SHORT, QualityParams
+from stance.analysis.quality import FlagCode, QualityParams
 from stance.analysis.segment import BOTH_DOWN, LEFT_UP, SegmentParams, foot_state, segment
 from stance.batch.keys import settings_hash
 from stance.core.errors import BadInputError
@@ -124,12 +124,14 @@ def test_segment_params_drive_the_shared_hysteresis() -> None:
 
 def test_quality_params_change_the_flags() -> None:
     codes = {f.code for f in _judged(Settings()).quality.flags}
-    assert LOW_FPS not in codes and NOT_FRONTAL not in codes  # 30 fps, facing the camera
+    assert (
+        FlagCode.LOW_FPS not in codes and FlagCode.NOT_FRONTAL not in codes
+    )  # 30 fps, facing the camera
     strict = _judged(Settings(quality=QualityParams(min_fps=40.0)))
-    assert LOW_FPS in {f.code for f in strict.quality.flags}
+    assert FlagCode.LOW_FPS in {f.code for f in strict.quality.flags}
     side = _judged(Settings(quality=QualityParams(frontal_ratio=5.0)))
     assert side.quality.first_blocking is not None
-    assert side.quality.first_blocking.code == NOT_FRONTAL
+    assert side.quality.first_blocking.code == FlagCode.NOT_FRONTAL
 
 
 def test_clean_params_change_the_track() -> None:
@@ -142,16 +144,16 @@ def test_clean_params_change_the_track() -> None:
 def test_the_minimum_hold_is_one_value_for_the_judge_and_the_quality_gate() -> None:
     assert "min_hold_s" not in {f.name for f in dataclasses.fields(QualityParams)}
     default = _judged(Settings())  # holds of 5.6 s
-    assert TOO_SHORT not in {f.code for f in default.quality.flags}
+    assert FlagCode.TOO_SHORT not in {f.code for f in default.quality.flags}
     longer = _judged(Settings(thresholds=Thresholds(min_hold_s=6.0)))
     flag = longer.quality.first_blocking
-    assert flag is not None and flag.code == TOO_SHORT
+    assert flag is not None and flag.code == FlagCode.TOO_SHORT
     assert "at least 6 s is needed" in flag.message
     assert longer.verdict.outcome is Outcome.CANNOT_TELL
     # holds of 1.6 s: too short by default, judgeable from 1.5 s
     shorter = _judged(Settings(thresholds=Thresholds(min_hold_s=1.5)), hold_s=1.0)
-    assert TOO_SHORT not in {f.code for f in shorter.quality.flags}
-    assert TOO_SHORT in {f.code for f in _judged(Settings(), hold_s=1.0).quality.flags}
+    assert FlagCode.TOO_SHORT not in {f.code for f in shorter.quality.flags}
+    assert FlagCode.TOO_SHORT in {f.code for f in _judged(Settings(), hold_s=1.0).quality.flags}
 
 
 def test_the_clip_length_refusal_follows_the_settings() -> None:

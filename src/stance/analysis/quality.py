@@ -80,28 +80,16 @@ class FlagCode(str, Enum):
     HIGH_LIFT = "lift_too_high"
 
 
-# the codes by their short names, blocking ones in the order a verdict should name them
-POOR_LIGHT = FlagCode.POOR_LIGHT
-NO_PERSON = FlagCode.NO_PERSON
-NOT_FRONTAL = FlagCode.NOT_FRONTAL
-FEET_OUT = FlagCode.FEET_OUT
-CUT_IN_TRIAL = FlagCode.CUT_IN_TRIAL
-NO_TRIAL = FlagCode.NO_TRIAL
-TOO_SHORT = FlagCode.TOO_SHORT
-NO_BASELINE = FlagCode.NO_BASELINE
-MULTI_PERSON = FlagCode.MULTI_PERSON
-JUMPS = FlagCode.JUMPS
-LOW_FPS = FlagCode.LOW_FPS
-HIGH_LIFT = FlagCode.HIGH_LIFT
+# the blocking codes in the order a verdict should name them
 BLOCKING_ORDER = (
-    POOR_LIGHT,
-    NO_PERSON,
-    NOT_FRONTAL,
-    FEET_OUT,
-    CUT_IN_TRIAL,
-    NO_TRIAL,
-    TOO_SHORT,
-    NO_BASELINE,
+    FlagCode.POOR_LIGHT,
+    FlagCode.NO_PERSON,
+    FlagCode.NOT_FRONTAL,
+    FlagCode.FEET_OUT,
+    FlagCode.CUT_IN_TRIAL,
+    FlagCode.NO_TRIAL,
+    FlagCode.TOO_SHORT,
+    FlagCode.NO_BASELINE,
 )
 
 
@@ -297,30 +285,30 @@ def assess_quality(
         flags.append(QualityFlag(code, message, blocking))
 
     if lighting.too_poor:
-        add(POOR_LIGHT, wording.poor_lighting(lighting), blocking=True)
+        add(FlagCode.POOR_LIGHT, wording.poor_lighting(lighting), blocking=True)
     if person_fraction < min_person:
-        add(NO_PERSON, wording.no_person(person_fraction), blocking=True)
+        add(FlagCode.NO_PERSON, wording.no_person(person_fraction), blocking=True)
     if person.any() and frontal_fraction < min_frontal:
-        add(NOT_FRONTAL, wording.not_frontal(frontal_fraction), blocking=True)
+        add(FlagCode.NOT_FRONTAL, wording.not_frontal(frontal_fraction), blocking=True)
     if person.any() and (feet_trial < min_feet_trial or feet_clip < min_feet_clip):
-        add(FEET_OUT, wording.feet_out(min(feet_trial, feet_clip)), blocking=True)
+        add(FlagCode.FEET_OUT, wording.feet_out(min(feet_trial, feet_clip)), blocking=True)
     jump_frames = np.flatnonzero(checks.jump)
     cuts_in_trial = [i for i in jump_frames if in_trials[i]]
     if cuts_in_trial:
         t_cut = float(track.t_s[cuts_in_trial[0]])
-        add(CUT_IN_TRIAL, wording.cut_in_trial(t_cut), blocking=True)
+        add(FlagCode.CUT_IN_TRIAL, wording.cut_in_trial(t_cut), blocking=True)
     if seg is not None:
         _trial_flags(seg, min_hold_s, add)
 
     if multi > max_multi_person:
-        add(MULTI_PERSON, wording.multi_person(multi), blocking=False)
+        add(FlagCode.MULTI_PERSON, wording.multi_person(multi), blocking=False)
     if jump_frames.size and not cuts_in_trial:
         first = float(track.t_s[jump_frames[0]])
-        add(JUMPS, wording.tracking_jumps(int(jump_frames.size), first), blocking=False)
+        add(FlagCode.JUMPS, wording.tracking_jumps(int(jump_frames.size), first), blocking=False)
     # The recording's own rate matters, not the (deliberately lower) analysis rate.
     recorded_fps = source_fps if source_fps else track.fps
     if T > 1 and recorded_fps < min_fps:
-        add(LOW_FPS, wording.low_frame_rate(recorded_fps), blocking=False)
+        add(FlagCode.LOW_FPS, wording.low_frame_rate(recorded_fps), blocking=False)
     order = {c: i for i, c in enumerate(BLOCKING_ORDER)}
     flags.sort(key=lambda f: (not f.blocking, order.get(f.code, len(order))))
     return QualityReport(
@@ -340,19 +328,19 @@ def lighting_message(lighting: Lighting) -> str:
 
 def _trial_flags(seg: Segmentation, min_hold_s: float, add: _Adder) -> None:
     if not seg.trials:
-        add(NO_TRIAL, wording.no_trial(seg.params.min_hold_s), blocking=True)
+        add(FlagCode.NO_TRIAL, wording.no_trial(seg.params.min_hold_s), blocking=True)
         return
     long_enough = [tr for tr in seg.trials if tr.hold_s >= min_hold_s]
     if not long_enough:
         longest = max(tr.hold_s for tr in seg.trials)
-        add(TOO_SHORT, wording.hold_too_short(longest, min_hold_s), blocking=True)
+        add(FlagCode.TOO_SHORT, wording.hold_too_short(longest, min_hold_s), blocking=True)
         return
     for tr in long_enough:
         with np.errstate(all="ignore"):
             height = float(np.nanmedian(np.abs(seg.foot_lift[tr.i0 : tr.i1])))
         if height > HIGH_LIFT_LEGS:
-            add(HIGH_LIFT, wording.lift_too_high(tr.lifted, height), blocking=False)
+            add(FlagCode.HIGH_LIFT, wording.lift_too_high(tr.lifted, height), blocking=False)
     with_base = [tr for tr in long_enough if tr.baseline is not None]
     if len(with_base) < len(long_enough):
         message = wording.no_baseline(any_with_baseline=bool(with_base))
-        add(NO_BASELINE, message, blocking=not with_base)
+        add(FlagCode.NO_BASELINE, message, blocking=not with_base)
