@@ -2,6 +2,7 @@
 
 - ``landmarker``: the MediaPipe pose landmarker over a clip; follows one subject.
 - ``native``: keeps MediaPipe's native library quiet and off the network.
+- ``torso_canvas``: the torso-aligned canvas both image estimators read (from the landmarks).
 - ``pelvis_texture``: follows the waistband's texture to measure the pelvis's tilt.
 - ``pelvis_edge``: follows the waistband's edges (a second, independent image estimator).
 """

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from stance.analysis.pelvis import Estimator
-from stance.vision.pelvis_texture import TorsoGeometry, sample_canvas, torso_geometry, torso_map
+from stance.vision.torso_canvas import TorsoGeometry, sample_canvas, torso_geometry, torso_map
 
 
 @dataclass(frozen=True)
