@@ -168,8 +168,8 @@ def test_the_image_trackers_are_built_from_the_settings() -> None:
     assert observer is not None
     texture, edge = observer.trackers["pelvis_image"], observer.trackers["pelvis_edge"]
     assert isinstance(texture, PelvisImageTracker) and isinstance(edge, PelvisEdgeTracker)
-    assert texture.params == settings.texture and texture.min_score == 0.7
-    assert edge.params == settings.edge and edge.min_step == 10.0
+    assert texture.params == settings.texture and texture.params.min_score == 0.7
+    assert edge.params == settings.edge and edge.params.min_step == 10.0
     assert make_observer(Settings(estimator=Estimator.HIP_LINE)) is None
 
 

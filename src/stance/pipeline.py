@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stance.analysis import quality_wording
 from stance.analysis.clean import CleanParams, clean_track
 from stance.analysis.judge import Thresholds, Verdict, judge
 from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting, LightMeter
@@ -30,7 +31,6 @@ from stance.analysis.quality import (
     QualityParams,
     QualityReport,
     assess_quality,
-    lighting_message,
     too_short_message,
 )
 from stance.analysis.segment import Segmentation, SegmentParams, segment
@@ -187,7 +187,7 @@ def pelvis_estimator(name: Estimator, observer: PelvisObserver | None) -> Pelvis
     if observer is None:
         return HipLineEstimator()
     parts = tuple(PrecomputedTilt(n, t.result().tilt_deg) for n, t in observer.trackers.items())
-    if Estimator(name) is Estimator.FUSED:
+    if name == Estimator.FUSED:  # (a plain name from a benchmark compares equal too)
         return FusedTilt(Estimator.FUSED, parts)
     return parts[0]
 
@@ -327,7 +327,7 @@ def analyze(
         raise NoValidTestError(
             f"Nobody was found in {path.name}. "
             + (
-                lighting_message(lighting)
+                quality_wording.poor_lighting(lighting)
                 if lighting.too_poor
                 else "Film the whole body, facing the camera, in good light."
             )

@@ -71,23 +71,17 @@ def clean_track(
         causal: use a causal filter (live mode) instead of the zero-phase one; a mode of the
             caller, not a setting of the analysis.
     """
-    min_visibility = params.min_visibility
-    max_gap_s = params.max_gap_s
-    cutoff_hz = params.cutoff_hz
-    outlier_window_s = params.outlier_window_s
-    outlier_k = params.outlier_k
-    outlier_floor_torso = params.outlier_floor_torso
     T = len(track)
     if T == 0:
         return track
     xy = np.array(track.xy, dtype=float, copy=True)
-    unseen = ~(track.visibility >= min_visibility) | ~np.all(np.isfinite(xy), axis=-1)
+    unseen = ~(track.visibility >= params.min_visibility) | ~np.all(np.isfinite(xy), axis=-1)
     xy[unseen] = np.nan
 
     if T >= 3:
         size = _torso_length(xy)
-        win = _odd_window(outlier_window_s, track.fps)
-        bad = _hampel_outliers(xy, win, k=outlier_k, floor=outlier_floor_torso * size)
+        win = _odd_window(params.outlier_window_s, track.fps)
+        bad = _hampel_outliers(xy, win, k=params.outlier_k, floor=params.outlier_floor_torso * size)
         n_bad = int(bad.sum())
         if n_bad:
             log.debug("clean: %d outlier landmark positions removed", n_bad)
@@ -96,13 +90,13 @@ def clean_track(
     t = track.t_s
     flat = xy.reshape(T, -1)
     for j in range(flat.shape[1]):
-        flat[:, j] = _fill_gaps(t, flat[:, j], max_gap_s=max_gap_s)
+        flat[:, j] = _fill_gaps(t, flat[:, j], max_gap_s=params.max_gap_s)
 
     if T >= 2:
         dt = float(np.median(np.diff(t)))
         fs = 1.0 / dt
-        if cutoff_hz < 0.9 * fs / 2.0:
-            sos = signal.butter(2, cutoff_hz, btype="low", fs=fs, output="sos")
+        if params.cutoff_hz < 0.9 * fs / 2.0:
+            sos = signal.butter(2, params.cutoff_hz, btype="low", fs=fs, output="sos")
             uniform = bool(np.all(np.abs(np.diff(t) - dt) <= _VFR_TOLERANCE * dt))
             for j in range(flat.shape[1]):
                 flat[:, j] = _lowpass_runs(
@@ -110,7 +104,9 @@ def clean_track(
                 )
         else:
             log.debug(
-                "clean: %.1f fps is too low to low-pass at %.1f Hz; not filtered", fs, cutoff_hz
+                "clean: %.1f fps is too low to low-pass at %.1f Hz; not filtered",
+                fs,
+                params.cutoff_hz,
             )
     return track.with_xy(flat.reshape(T, -1, 2))
 

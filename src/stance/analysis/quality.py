@@ -30,7 +30,7 @@ import numpy as np
 
 from stance.analysis import quality_wording as wording
 from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting
-from stance.analysis.segment import BASELINE_S, Segmentation
+from stance.analysis.segment import Segmentation
 from stance.core.track import LM, PoseTrack
 
 HIGH_LIFT_LEGS = 0.4
@@ -43,10 +43,6 @@ MIN_JUDGEABLE_HOLD_S = 2.0
 """Shortest hold that can be judged: the first 0.5 s is the lift transient, which leaves at least
 1.5 s of settled stance to measure (project's choice)."""
 
-MIN_CLIP_S = BASELINE_S + MIN_JUDGEABLE_HOLD_S
-"""Shortest clip that can hold a judgeable test: the standing baseline and the shortest
-judgeable hold. A shorter clip is refused before pose inference."""
-
 
 def too_short_message(
     name: str, duration_s: float, *, baseline_s: float, min_hold_s: float
@@ -55,7 +51,8 @@ def too_short_message(
 
     ``baseline_s`` is the segmentation's baseline length (`SegmentParams.baseline_s`) and
     ``min_hold_s`` the shortest judgeable hold (`stance.analysis.judge.Thresholds.min_hold_s`),
-    both seconds; with the default settings the limit is `MIN_CLIP_S`.
+    both seconds (3 s with the default settings). A shorter clip is refused before pose
+    inference.
     """
     if duration_s >= baseline_s + min_hold_s:
         return None
@@ -196,23 +193,21 @@ class FrameChecks:
 
 def frame_checks(track: PoseTrack, params: QualityParams = QualityParams()) -> FrameChecks:
     """Per-frame (T,) boolean checks: person, frontal, feet, jump (see the module docstring)."""
-    min_visibility, frontal_ratio = params.min_visibility, params.frontal_ratio
-    jump_torso, jump_scale = params.jump_torso, params.jump_scale
     T = len(track)
     torso_idx = [LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP]
-    person = _seen(track, torso_idx, min_visibility).sum(axis=1) >= 3
+    person = _seen(track, torso_idx, params.min_visibility).sum(axis=1) >= 3
 
     sh_w = np.linalg.norm(track.point(LM.LEFT_SHOULDER) - track.point(LM.RIGHT_SHOULDER), axis=-1)
     hip_w = np.linalg.norm(track.point(LM.LEFT_HIP) - track.point(LM.RIGHT_HIP), axis=-1)
     mid_hip = track.mid(LM.LEFT_HIP, LM.RIGHT_HIP)
     torso = np.linalg.norm(track.mid(LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER) - mid_hip, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        wide = (sh_w + hip_w) / torso >= frontal_ratio
+        wide = (sh_w + hip_w) / torso >= params.frontal_ratio
         facing = (track.xy[:, LM.LEFT_SHOULDER, 0] > track.xy[:, LM.RIGHT_SHOULDER, 0]) & (
             track.xy[:, LM.LEFT_HIP, 0] > track.xy[:, LM.RIGHT_HIP, 0]
         )
-    face = _seen(track, [LM.NOSE], min_visibility)[:, 0] & np.any(
-        _seen(track, [LM.LEFT_EYE, LM.RIGHT_EYE], min_visibility), axis=1
+    face = _seen(track, [LM.NOSE], params.min_visibility)[:, 0] & np.any(
+        _seen(track, [LM.LEFT_EYE, LM.RIGHT_EYE], params.min_visibility), axis=1
     )
     frontal = person & wide & facing & face
 
@@ -223,7 +218,7 @@ def frame_checks(track: PoseTrack, params: QualityParams = QualityParams()) -> F
         outside = (fxy[..., 0] < 0) | (fxy[..., 0] > w) | (fxy[..., 1] < 0) | (fxy[..., 1] > h)
     # a cleaned track has NaN for points seen too little; presence still says "in the frame"
     inside = ~outside
-    present = track.presence[:, feet_idx] >= min_visibility
+    present = track.presence[:, feet_idx] >= params.min_visibility
     feet = person & np.all(inside & present, axis=1)
 
     jump = np.zeros(T, dtype=bool)
@@ -232,7 +227,7 @@ def frame_checks(track: PoseTrack, params: QualityParams = QualityParams()) -> F
         ref = np.fmin(torso[1:], torso[:-1])
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.fmax(torso[1:], torso[:-1]) / ref
-            jump[1:] = (step > jump_torso * ref) | (ratio > jump_scale)
+            jump[1:] = (step > params.jump_torso * ref) | (ratio > params.jump_scale)
         jump[1:] &= person[1:] & person[:-1]
     return FrameChecks(person=person, frontal=frontal, feet=feet, jump=jump)
 
@@ -254,9 +249,6 @@ def assess_quality(
     the track was decimated from it; ``lighting`` (measured on the frames during the pose
     pass) adds the poor-lighting flag.
     """
-    min_person, min_frontal = params.min_person, params.min_frontal
-    min_feet_trial, min_feet_clip = params.min_feet_trial, params.min_feet_clip
-    max_multi_person, min_fps = params.max_multi_person, params.min_fps
     T = len(track)
     checks = frame_checks(track, params)
     person = checks.person
@@ -286,11 +278,11 @@ def assess_quality(
 
     if lighting.too_poor:
         add(FlagCode.POOR_LIGHT, wording.poor_lighting(lighting), blocking=True)
-    if person_fraction < min_person:
+    if person_fraction < params.min_person:
         add(FlagCode.NO_PERSON, wording.no_person(person_fraction), blocking=True)
-    if person.any() and frontal_fraction < min_frontal:
+    if person.any() and frontal_fraction < params.min_frontal:
         add(FlagCode.NOT_FRONTAL, wording.not_frontal(frontal_fraction), blocking=True)
-    if person.any() and (feet_trial < min_feet_trial or feet_clip < min_feet_clip):
+    if person.any() and (feet_trial < params.min_feet_trial or feet_clip < params.min_feet_clip):
         add(FlagCode.FEET_OUT, wording.feet_out(min(feet_trial, feet_clip)), blocking=True)
     jump_frames = np.flatnonzero(checks.jump)
     cuts_in_trial = [i for i in jump_frames if in_trials[i]]
@@ -300,14 +292,14 @@ def assess_quality(
     if seg is not None:
         _trial_flags(seg, min_hold_s, add)
 
-    if multi > max_multi_person:
+    if multi > params.max_multi_person:
         add(FlagCode.MULTI_PERSON, wording.multi_person(multi), blocking=False)
     if jump_frames.size and not cuts_in_trial:
         first = float(track.t_s[jump_frames[0]])
         add(FlagCode.JUMPS, wording.tracking_jumps(int(jump_frames.size), first), blocking=False)
     # The recording's own rate matters, not the (deliberately lower) analysis rate.
     recorded_fps = source_fps if source_fps else track.fps
-    if T > 1 and recorded_fps < min_fps:
+    if T > 1 and recorded_fps < params.min_fps:
         add(FlagCode.LOW_FPS, wording.low_frame_rate(recorded_fps), blocking=False)
     order = {c: i for i, c in enumerate(BLOCKING_ORDER)}
     flags.sort(key=lambda f: (not f.blocking, order.get(f.code, len(order))))
@@ -319,11 +311,6 @@ def assess_quality(
         multi_person_fraction=multi,
         lighting=lighting,
     )
-
-
-def lighting_message(lighting: Lighting) -> str:
-    """The poor-lighting flag's sentence (`stance.analysis.quality_wording.poor_lighting`)."""
-    return wording.poor_lighting(lighting)
 
 
 def _trial_flags(seg: Segmentation, min_hold_s: float, add: _Adder) -> None:

@@ -202,9 +202,6 @@ def foot_lift(
 
 def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmentation:
     """Find the trials of a cleaned track (see the module docstring for the method)."""
-    min_hold_s = params.min_hold_s
-    max_touchdown_s, max_unknown_s = params.max_touchdown_s, params.max_unknown_s
-    baseline_s, max_lookback_s = params.baseline_s, params.max_lookback_s
     T = len(track)
     up = body_up(track)
     leg = leg_length_px(track)
@@ -213,12 +210,14 @@ def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmen
     t = track.t_s
     dt = float(np.median(np.diff(t))) if T > 1 else 0.0
 
-    holds = _merge_holds(state, t, max_down_s=max_touchdown_s, max_unknown_s=max_unknown_s)
+    holds = _merge_holds(
+        state, t, max_down_s=params.max_touchdown_s, max_unknown_s=params.max_unknown_s
+    )
     trials: list[Trial] = []
     prev_end = 0
     for side_code, i0, i1, touch in holds:
         end_s = float(t[i1]) if i1 < T else float(t[-1] + dt)
-        if end_s - t[i0] >= min_hold_s:
+        if end_s - t[i0] >= params.min_hold_s:
             lifted = Side.LEFT if side_code == LEFT_UP else Side.RIGHT
             base = _baseline(
                 track,
@@ -226,8 +225,8 @@ def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmen
                 i0,
                 prev_end,
                 leg=leg,
-                baseline_s=baseline_s,
-                lookback_s=max_lookback_s,
+                baseline_s=params.baseline_s,
+                lookback_s=params.max_lookback_s,
             )
             trials.append(
                 Trial(

@@ -115,20 +115,6 @@ class PelvisEdgeTracker:
 
     def __init__(self, params: EdgeParams = EdgeParams()) -> None:
         self.params = params
-        self.px_per_torso = params.px_per_torso
-        self.half_width = params.half_width
-        self.y_low = params.y_low
-        self.y_high = params.y_high
-        self.search = params.search
-        self.min_strength = params.min_strength
-        self.min_step = params.min_step
-        self.min_columns = params.min_columns
-        self.tukey = params.tukey
-        self.max_sigma_deg = params.max_sigma_deg
-        self.raised_knee = params.raised_knee
-        self.thigh_half_width = params.thigh_half_width
-        self.max_skew_deg = params.max_skew_deg
-        self.max_rate_deg_s = params.max_rate_deg_s
         self._t: list[float] = []
         self._tilt: list[float] = []
         self._sigma: list[float] = []
@@ -172,9 +158,12 @@ class PelvisEdgeTracker:
 
     def _canvas(self, image: np.ndarray, geo: TorsoGeometry) -> np.ndarray:
         """(H, W, 3) float32 colour canvas aligned with the torso (rows go DOWN the body)."""
-        P = self.px_per_torso
-        size = (round(2 * self.half_width * P), round((self.y_high - self.y_low) * P))
-        g = torso_map(geo, P, (size[0] / 2.0, self.y_high * P))
+        P = self.params.px_per_torso
+        size = (
+            round(2 * self.params.half_width * P),
+            round((self.params.y_high - self.params.y_low) * P),
+        )
+        g = torso_map(geo, P, (size[0] / 2.0, self.params.y_high * P))
         return sample_canvas(image, g, size, grey=False, blur=1.0)
 
     def _pick(self, step: np.ndarray, axis: float, hidden: np.ndarray, t: float) -> _Edge | None:
@@ -187,16 +176,16 @@ class PelvisEdgeTracker:
         mag = np.linalg.norm(step, axis=-1)  # (H-2, W)
         score = np.percentile(mag, 30, axis=1)
         for r in np.argsort(-score):
-            if score[r] < max(self.min_step, 0.35 * score.max()):
+            if score[r] < max(self.params.min_step, 0.35 * score.max()):
                 break
             colour = np.median(step[max(0, r - 1) : r + 2].reshape(-1, 3), axis=0)
             n = float(np.linalg.norm(colour))
-            if n < self.min_step:
+            if n < self.params.min_step:
                 continue
             edge = _Edge(colour / n, n, np.full(step.shape[1], r + 1.0))
             tilt, sigma = self._follow(edge, step, axis, hidden, t)
             if math.isfinite(tilt) and abs(math.degrees(math.atan(edge.ref_slope))) <= (
-                self.max_skew_deg
+                self.params.max_skew_deg
             ):
                 self._push(tilt, sigma)
                 return edge
@@ -211,7 +200,7 @@ class PelvisEdgeTracker:
         below its hip landmark (along the torso axis) less than ``raised_knee`` times the other
         knee's (cos 35 deg = 0.82)."""
         hidden = np.zeros(width, dtype=bool)
-        P = self.px_per_torso
+        P = self.params.px_per_torso
         c, s = math.cos(geo.axis), math.sin(geo.axis)
         across, down = np.array([c, s]), np.array([-s, c])
         legs = [(xy[h], xy[k]) for h, k in ((23, 25), (24, 26))]
@@ -221,11 +210,11 @@ class PelvisEdgeTracker:
         ]
         longest = np.nanmax(reach) if np.any(np.isfinite(reach)) else np.nan
         for (hip, knee), d in zip(legs, reach, strict=True):
-            if not (np.isfinite(d) and d < self.raised_knee * longest):
+            if not (np.isfinite(d) and d < self.params.raised_knee * longest):
                 continue
             us = [((p - geo.hip) @ across) / geo.torso for p in (hip, knee)]
-            lo = (min(us) - self.thigh_half_width + self.half_width) * P
-            hi = (max(us) + self.thigh_half_width + self.half_width) * P
+            lo = (min(us) - self.params.thigh_half_width + self.params.half_width) * P
+            hi = (max(us) + self.params.thigh_half_width + self.params.half_width) * P
             hidden[max(0, math.floor(lo)) : max(0, math.ceil(hi))] = True
         return hidden
 
@@ -238,7 +227,7 @@ class PelvisEdgeTracker:
         edge). ``hidden``: (W,) columns left out (a raised thigh in front)."""
         resp = step @ edge.colour  # (H-2, W) signed step along the boundary's colour
         H, W = resp.shape
-        rad = max(2, round(self.search * self.px_per_torso))
+        rad = max(2, round(self.params.search * self.params.px_per_torso))
         rows = np.full(W, np.nan)
         for x in range(W):
             if hidden[x]:
@@ -249,7 +238,7 @@ class PelvisEdgeTracker:
                 continue
             col = resp[lo:hi, x]
             i = int(np.argmax(col))
-            if col[i] < self.min_strength * edge.strength:
+            if col[i] < self.params.min_strength * edge.strength:
                 continue
             off = 0.0
             if 0 < i < len(col) - 1:
@@ -263,25 +252,28 @@ class PelvisEdgeTracker:
         # later: the line fitted to the displacement from that shape, so that a boundary that
         # is curved (a V-shaped waistband) reads no tilt when some columns are hidden
         ref = edge.ref_rows if edge.ref_rows is not None else np.zeros(W)
-        fit = _robust_line(xs, rows - ref, tukey=self.tukey)
+        fit = _robust_line(xs, rows - ref, tukey=self.params.tukey)
         if fit is None:
             return math.nan, math.nan
         a, b, se_b, used = fit
         b_abs = b + edge.ref_slope
         sigma = math.degrees(se_b / (1.0 + b_abs * b_abs))
-        if used < self.min_columns * W * (1.0 - hidden.mean()) or sigma > self.max_sigma_deg:
+        if (
+            used < self.params.min_columns * W * (1.0 - hidden.mean())
+            or sigma > self.params.max_sigma_deg
+        ):
             return math.nan, math.nan
         # the line's direction (1, b_abs) in the canvas is rotated by the torso axis on screen
         # (convention of pelvis_image: minus the torso axis when the boundary is square to it)
         tilt = -(math.degrees(math.atan(b_abs)) + math.degrees(axis))
-        if edge.last is not None and abs(tilt - edge.last[1]) > 3.0 + self.max_rate_deg_s * abs(
-            t - edge.last[0]
-        ):
+        if edge.last is not None and abs(
+            tilt - edge.last[1]
+        ) > 3.0 + self.params.max_rate_deg_s * abs(t - edge.last[0]):
             return math.nan, math.nan
         edge.last = (t, tilt)
         # follow the boundary: columns not found (or off the line) take the fitted shape
         line = ref + a + b * xs
-        keep = np.isfinite(rows) & (np.abs(rows - line) < 2 * self.tukey)
+        keep = np.isfinite(rows) & (np.abs(rows - line) < 2 * self.params.tukey)
         edge.rows = np.where(keep, rows, np.where(hidden, edge.rows, line))
         if edge.ref_rows is None:
             edge.ref_rows, edge.ref_slope = edge.rows.copy(), b

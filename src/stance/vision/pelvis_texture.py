@@ -170,25 +170,6 @@ class PelvisImageTracker:
 
     def __init__(self, params: TextureParams = TextureParams()) -> None:
         self.params = params
-        self.px_per_torso = params.px_per_torso
-        self.half_width = params.half_width
-        self.y_low = params.y_low
-        self.y_high = params.y_high
-        self.height_decay = params.height_decay
-        self.cell = params.cell
-        self.step = params.step
-        self.search = params.search
-        self.min_grad = params.min_grad
-        self.min_score = params.min_score
-        self.tukey = params.tukey
-        self.iters = params.iters
-        self.blur = params.blur
-        self.min_cells = params.min_cells
-        self.max_sigma_deg = params.max_sigma_deg
-        self.min_quality = params.min_quality
-        self.max_rate_deg_s = params.max_rate_deg_s
-        self.confirm_s = params.confirm_s
-        self.retry_deg = params.retry_deg
 
         self._t: list[float] = []
         self._tilt: list[float] = []
@@ -233,7 +214,7 @@ class PelvisImageTracker:
         if not self._confirmed:
             self._tried += 1
             self._good += int(math.isfinite(tilt))
-            if t - self._ref_t >= self.confirm_s and self._tried >= 2:
+            if t - self._ref_t >= self.params.confirm_s and self._tried >= 2:
                 if 2 * self._good >= self._tried:
                     self._confirmed = True
                 else:  # a poor reference (motion, occlusion): take a new one
@@ -289,15 +270,15 @@ class PelvisImageTracker:
         """Canvas map, cell corners, cell weights and canvas of the band on this frame."""
         import cv2
 
-        P = self.px_per_torso
+        P = self.params.px_per_torso
         pad = self._pad
         w, h = self._size
-        v0 = pad + self.y_high * P  # canvas row of the hip line
+        v0 = pad + self.params.y_high * P  # canvas row of the hip line
         g = torso_map(geo, P, (w / 2.0, v0))
         canvas = self._sample(image, g)
         gx = cv2.Sobel(canvas, cv2.CV_32F, 1, 0, ksize=3) / 8.0
         gy = cv2.Sobel(canvas, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-        cs, st = self._cs, max(2, round(self.step * P))
+        cs, st = self._cs, max(2, round(self.params.step * P))
         corners, infos = [], []
         # a grid centred in the band, so that a mirrored image gets mirrored cells
         xs = _grid(pad, w - pad, cs, st)
@@ -309,12 +290,14 @@ class PelvisImageTracker:
                 sxy = float((sx * sy).mean())
                 J = np.array([[float((sx * sx).mean()), sxy], [sxy, float((sy * sy).mean())]])
                 top = float(np.linalg.eigvalsh(J)[1])
-                if math.sqrt(max(top, 0.0)) < self.min_grad:
+                if math.sqrt(max(top, 0.0)) < self.params.min_grad:
                     continue
                 info = J / top
-                if self.height_decay > 0:
+                if self.params.height_decay > 0:
                     height = (v0 - (y0 + cs / 2.0)) / P
-                    info = info * math.exp(-max(height - self.y_low, 0.0) / self.height_decay)
+                    info = info * math.exp(
+                        -max(height - self.params.y_low, 0.0) / self.params.height_decay
+                    )
                 corners.append((x0, y0))
                 infos.append(info)
         if not corners:
@@ -323,15 +306,15 @@ class PelvisImageTracker:
 
     def _start(self, image: np.ndarray, geo: TorsoGeometry, t: float) -> None:
         """Lay out the canvas on this frame and make it the reference (if textured)."""
-        P = self.px_per_torso
-        self._pad = round((self.search + 0.02) * P)
+        P = self.params.px_per_torso
+        self._pad = round((self.params.search + 0.02) * P)
         self._size = (
-            round(2 * self.half_width * P) + 2 * self._pad,
-            round((self.y_high - self.y_low) * P) + 2 * self._pad,
+            round(2 * self.params.half_width * P) + 2 * self._pad,
+            round((self.params.y_high - self.params.y_low) * P) + 2 * self._pad,
         )
-        self._cs = max(6, round(self.cell * P))
+        self._cs = max(6, round(self.params.cell * P))
         lay = self._layout(image, geo)
-        if lay is None or len(lay[1]) < self.min_cells:
+        if lay is None or len(lay[1]) < self.params.min_cells:
             self._ref = None
             self._push(math.nan, 0.0)
             return
@@ -347,12 +330,12 @@ class PelvisImageTracker:
         self._ref_pos = len(self._tilt)
         self._tried = 0
         self._good = 0
-        self._confirmed = self.confirm_s <= 0
+        self._confirmed = self.params.confirm_s <= 0
         self._push(self._last_tilt, 1.0)
 
     def _sample(self, image: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The canvas: ``image`` sampled through ``g`` (canvas -> image), grey, blurred."""
-        return sample_canvas(image, g, self._size, grey=True, blur=self.blur)
+        return sample_canvas(image, g, self._size, grey=True, blur=self.params.blur)
 
     def _measure(self, image: np.ndarray, geo: TorsoGeometry, t: float) -> tuple[float, float]:
         """Tilt and quality of one frame (NaN, 0 when not measurable); updates the state.
@@ -363,8 +346,8 @@ class PelvisImageTracker:
         g0[:, 2] += geo.anchor - self._anchor
         best: tuple[float, float, np.ndarray] | None = None
         offsets = [0.0]
-        if self.retry_deg > 0 and self._fails % 3 == 0:  # in a long failure, every 3rd frame
-            offsets += [self.retry_deg, -self.retry_deg]
+        if self.params.retry_deg > 0 and self._fails % 3 == 0:  # in a long failure, every 3rd frame
+            offsets += [self.params.retry_deg, -self.params.retry_deg]
         dt = abs(t - self._last_t)
         for off in offsets:
             g = g0
@@ -377,9 +360,9 @@ class PelvisImageTracker:
             g, q, sigma = got
             tilt = _tilt_of(g)
             if (
-                sigma <= self.max_sigma_deg
-                and q >= self.min_quality
-                and abs(tilt - self._last_tilt) <= 3.0 + self.max_rate_deg_s * dt
+                sigma <= self.params.max_sigma_deg
+                and q >= self.params.min_quality
+                and abs(tilt - self._last_tilt) <= 3.0 + self.params.max_rate_deg_s * dt
                 and (best is None or q > best[1])
             ):
                 best = (tilt, q, g)
@@ -400,7 +383,7 @@ class PelvisImageTracker:
         """Resample-match-fit passes from pose ``g``: (pose, quality, sigma deg) or None."""
         w, h = self._size
         q, sigma = 0.0, math.inf
-        for _ in range(self.iters):
+        for _ in range(self.params.iters):
             cur = self._sample(image, g)
             disp, score = self._match(cur)
             fit = self._fit(disp, score)
@@ -449,7 +432,7 @@ class PelvisImageTracker:
         A[:, 0, 2] = -y
         A[:, 1, 1] = 1.0
         A[:, 1, 2] = x
-        ok = score >= self.min_score
+        ok = score >= self.params.min_score
         if ok.sum() < 3:
             return None
         At_info = np.einsum("nji,njk->nik", A, self._info)  # A^T J, (n, 3, 2)
@@ -463,7 +446,7 @@ class PelvisImageTracker:
             sol = np.linalg.solve(H, b)
             res = disp - np.einsum("nij,j->ni", A, sol)
             m = np.sqrt(np.einsum("ni,nij,nj->n", res, self._info, res))
-            c = self.tukey * max(1.0, 4.0 / 2**it)  # annealed: 8, 4, 2, 2, ...
+            c = self.params.tukey * max(1.0, 4.0 / 2**it)  # annealed: 8, 4, 2, 2, ...
             wts = np.where(ok & (m < c), (1.0 - (m / c) ** 2) ** 2, 0.0)
             if wts.sum() < 3:
                 return None
