@@ -62,11 +62,7 @@ def failure_doc(path: Path | None, settings: Settings, message: str) -> dict[str
     return {
         "tool": {"version": __version__},
         "input": {"path": str(path) if path else "camera"},
-        "settings": {
-            "estimator": settings.estimator,
-            "age": settings.age,
-            "thresholds": asdict(settings.thresholds),
-        },
+        "settings": asdict(settings),  # as every analysis document records them
         "verdict": {
             "outcome": Outcome.CANNOT_TELL.value,
             "reason": message,
