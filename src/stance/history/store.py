@@ -219,6 +219,8 @@ class HistoryStore:
             self._check_version()
             return
         with self._write() as db:
+            # read again under the write lock: a parallel writer may have migrated meanwhile
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
             for step in range(version, SCHEMA_VERSION):
                 for statement in _MIGRATIONS[step].split(";"):
                     if statement.strip():
