@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from stance.analysis.clean import clean_track
-from stance.analysis.fuse import RangeModel
+from stance.analysis.fuse import Band, RangeModel
 from stance.analysis.judge import Thresholds, judge
 from stance.analysis.measure import measure
 from stance.analysis.pelvis import HipLineEstimator, PrecomputedTilt
@@ -247,7 +247,7 @@ def phase_times(*, first: Side = Side.LEFT, hold_s: float = 5.0) -> list[tuple[S
     return out
 
 
-EXACT = RangeModel(read_min=1.0)
+EXACT = RangeModel(Band.CREST, read_min=1.0)
 """The synthetic hip landmarks are the pelvis (no lifted thigh pulls them): read exactly."""
 
 

@@ -7,13 +7,17 @@ import math
 import pytest
 
 from stance.analysis.fuse import (
+    CREST,
+    CREST_BAND_L,
     LANDMARKS,
-    LIFT_BIAS_DEG,
-    READ_FRACTION_MIN,
+    LOW,
+    WAIST,
+    Band,
     Evidence,
     drop_interval,
     fuse,
     measurement_uncertainty,
+    range_model_at,
 )
 
 
@@ -49,16 +53,57 @@ def test_unmeasured_evidence_carries_no_weight() -> None:
 
 
 def test_the_range_covers_what_the_image_cannot_see() -> None:
-    # a reading of 2.4 with +-0.5: the true drop may be up to 2.4 / 0.3, plus the thigh margin
+    # a crest-band reading of 2.4 +- 0.5: the surface turns 0.85-1.05 times the pelvis, and the
+    # lifted thigh may pull it a little low
+    assert CREST.read_min is not None
     low, high = drop_interval(2.4, 0.5)
-    assert low == pytest.approx(1.9)
-    assert high == pytest.approx(2.4 / READ_FRACTION_MIN + 0.5 + LIFT_BIAS_DEG)
-    # a hike is under-read the same way, and a level pelvis may read up to 1 deg low
+    assert low == pytest.approx(2.4 / CREST.read_max - 0.5)
+    assert high == pytest.approx(2.4 / CREST.read_min + 0.5 + CREST.low_bias_deg)
+    # a hike is read the same way (the band turns with the pelvis both ways)
     low, high = drop_interval(-3.0, 0.5)
-    assert low == pytest.approx(-3.0 / READ_FRACTION_MIN - 0.5)
-    assert high == pytest.approx(-3.0 + 0.5 + LIFT_BIAS_DEG)
+    assert low == pytest.approx(-3.0 / CREST.read_min - 0.5)
+    assert high == pytest.approx(-3.0 / CREST.read_max + 0.5 + CREST.low_bias_deg)
     low, high = drop_interval(-0.8, 0.5)
     assert low < 0.0 < high
+    # narrow enough to decide: a reading of 5 allows 4.3 to 7.9
+    low, high = drop_interval(5.0, 0.5)
+    assert high - low < 4.0
+
+
+def test_the_band_a_reading_came_from_chooses_its_range() -> None:
+    """Below the crest band the lifted thigh pulls the surface low; above it the waist follows
+    the trunk and is no measurement of the pelvis at all."""
+    lo, hi = CREST_BAND_L
+    assert range_model_at((lo + hi) / 2) is CREST
+    assert range_model_at(lo - 0.02) is LOW
+    assert range_model_at(hi + 0.02) is WAIST
+    assert range_model_at(math.nan) is CREST
+    crest = drop_interval(-1.0, 0.5, CREST)
+    low = drop_interval(-1.0, 0.5, LOW)
+    assert low[1] > crest[1] + 2.0  # a low reading cannot tell a level pelvis from a drop
+    assert not WAIST.usable and WAIST.band is Band.WAIST
+
+
+def test_evidence_above_the_crest_is_reported_but_never_used() -> None:
+    waist = Evidence("pelvis_edge", -7.0, 0.1, 1.0, 0.5, model=WAIST)
+    crest = Evidence("pelvis_image", 4.0, 0.1, 1.0, 0.5, model=CREST)
+    f = fuse([waist, crest])
+    assert f.drop_deg == pytest.approx(4.0)
+    assert f.carried_by == ("pelvis_image",)
+    alone = fuse([waist])
+    assert math.isnan(alone.drop_deg) and alone.evidence[0].measured
+    assert not alone.evidence[0].usable
+
+
+def test_mixed_bands_take_the_range_that_allows_most() -> None:
+    f = fuse(
+        [
+            Evidence("pelvis_edge", 3.0, 0.1, 1.0, 0.5, model=LOW),
+            Evidence("pelvis_image", 3.2, 0.1, 1.0, 0.5, model=CREST),
+        ]
+    )
+    only_crest = fuse([Evidence("pelvis_image", 3.1, 0.1, 1.0, 0.35, model=CREST)])
+    assert f.high_deg > only_crest.high_deg + 3.0
 
 
 def test_measurement_uncertainty_grows_with_noise_and_missing_frames() -> None:

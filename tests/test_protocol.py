@@ -173,3 +173,16 @@ def test_repetitions_alternate_sides_until_each_has_its_count() -> None:
     # after the first LEFT and RIGHT holds the test is not over yet
     first_done = next(i for i, s in enumerate(statuses) if s.step is Step.DONE)
     assert first_done > len(statuses) - 2.5 * 20
+
+
+def test_framing_says_what_to_wear() -> None:
+    """The pelvis is read between the hip joints and the crest: the framing step says so."""
+    from stance.live.protocol import WHAT_TO_WEAR
+
+    p = Protocol()
+    not_framed = p.update(Observation(0.0, 1, True, True, False, 0.0, 0.0))  # feet out of view
+    framed = p.update(Observation(0.1, 1, True, True, True, 0.0, 0.0))
+    for status in (not_framed, framed):
+        assert status.step is Step.FRAMING
+        assert status.detail == WHAT_TO_WEAR
+    assert "top tucked in" in WHAT_TO_WEAR

@@ -38,11 +38,13 @@ def test_sample_drop_matches_stored_values(analysed: Analyse) -> None:
     assert a.verdict.findings[Side.LEFT].status.value == "normal"
 
 
-def _truth_rows(analysed: Analyse) -> list[tuple[dict[str, Any], Any, Any]]:
-    """(truth trial, matched TrialMetrics or None, the verdict's finding) for dev_A-G."""
-    clips = sorted((AVATAR / "sequences").glob("dev_*.mp4"))
+def _truth_rows(analysed: Analyse, prefix: str = "dev_") -> list[tuple[dict[str, Any], Any, Any]]:
+    """(truth trial, matched TrialMetrics or None, the verdict's finding) for the rendered
+    sequences whose name starts with ``prefix``: dev_A-G (game characters) or mh_ (realistic
+    MakeHuman bodies)."""
+    clips = sorted((AVATAR / "sequences").glob(f"{prefix}*.mp4"))
     if not clips:
-        pytest.skip("../shared/avatar/sequences is absent")
+        pytest.skip(f"no {prefix}* clips in ../shared/avatar/sequences")
     rows = []
     for clip in clips:
         a = analysed(clip)
@@ -65,36 +67,62 @@ def test_avatar_sequences_pooled_accuracy(analysed: Analyse) -> None:
     assert fit.max_err <= ref["max_err"] + ref["rmse_tol"], fit
 
 
-def test_avatar_sequences_true_drop_inside_the_reported_range(analysed: Analyse) -> None:
-    """The reported true-drop range (k = 2) must hold the truth in at least 90% of the trials."""
-    rows = [(tt, m) for tt, m, _ in _truth_rows(analysed) if m is not None and m.fused is not None]
-    inside = [m.fused.low_deg <= tt["drop_deg"] <= m.fused.high_deg for tt, m in rows]
-    assert sum(inside) >= 0.9 * len(rows), [
-        (tt["drop_deg"], m.fused.low_deg, m.fused.high_deg) for tt, m in rows
+def test_realistic_bodies_true_drop_inside_a_narrow_range(analysed: Analyse) -> None:
+    """On realistic bodies (the calibration set) the reported true-drop range (k = 2) holds
+    the truth in at least 90% of the measured trials, with a median width of 5 deg or less.
+    (The game characters under-turn at the crest: their truth is often above the range.)"""
+    rows = [
+        (tt, m)
+        for tt, m, _ in _truth_rows(analysed, "mh_")
+        if m is not None and m.fused is not None and np.isfinite(m.fused.low_deg)
     ]
+    assert rows, "no realistic trial was measured"
+    inside = [m.fused.low_deg <= tt["drop_deg"] <= m.fused.high_deg for tt, m in rows]
+    detail = [(tt["drop_deg"], m.fused.low_deg, m.fused.high_deg) for tt, m in rows]
+    assert sum(inside) >= 0.9 * len(rows), detail
+    assert np.median([m.fused.high_deg - m.fused.low_deg for _, m in rows]) <= 5.0, detail
 
 
-def test_avatar_sequences_never_call_a_weak_side_healthy(analysed: Analyse) -> None:
-    """A true drop of 4 degrees or more is never judged normal, a level pelvis never positive,
-    and a clip with a truly dropping side never gets the verdict "none"."""
-    rows = _truth_rows(analysed)
+def test_realistic_bodies_get_the_right_status(analysed: Analyse) -> None:
+    """A clear true drop (threshold + 2.5 deg) is positive, a level pelvis without lean normal,
+    a level pelvis with a clear lean compensated, in at least 80% of those standing legs."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from truth_sets import expected_status
+
+    from stance.analysis.judge import Thresholds
+
+    rows = _truth_rows(analysed, "mh_")
+    exp = [(expected_status(tt["drop_deg"], tt["lean_deg"], Thresholds()), f) for tt, _, f in rows]
+    exp = [(s, f) for s, f in exp if s is not None]
+    assert exp
+    correct = sum(1 for s, f in exp if f.status is s)
+    assert correct >= 0.8 * len(exp), [(s.value, f.status.value) for s, f in exp]
+
+
+@pytest.mark.parametrize("prefix", ["dev_", "mh_"])
+def test_avatar_sequences_never_call_a_weak_side_healthy(analysed: Analyse, prefix: str) -> None:
+    """Game characters and realistic bodies: a true drop of 4 degrees or more (1 above the
+    threshold) is never judged normal or compensated, a level pelvis never positive, and a
+    clip with a truly dropping side never gets the verdict "none"."""
+    rows = _truth_rows(analysed, prefix)
     for tt, m, finding in rows:
         if m is None or m.trial.lifted.value != tt["lifted"]:
             continue
         if tt["drop_deg"] >= 4.0:
-            assert finding.status.value != "normal", (tt, finding)
+            assert finding.status.value not in ("normal", "compensated"), (tt, finding)
         if abs(tt["drop_deg"]) <= 0.5:
             assert finding.status.value != "positive", (tt, finding)
-    for clip in sorted((AVATAR / "sequences").glob("dev_*.mp4")):
+    for clip in sorted((AVATAR / "sequences").glob(f"{prefix}*.mp4")):
         truth = truth_trials(json.loads(clip.with_suffix(".json").read_text()))
         if any(tt["drop_deg"] >= 4.0 for tt in truth):
             assert analysed(clip).verdict.outcome != "none", clip.name
 
 
-def test_avatar_sequences_every_hold_found_in_time(analysed: Analyse) -> None:
+@pytest.mark.parametrize("prefix", ["dev_", "mh_"])
+def test_avatar_sequences_every_hold_found_in_time(analysed: Analyse, prefix: str) -> None:
     """Every hold found, on the right side, starting and ending within 0.5 s of the foot
     leaving and touching the floor (the truth's world ankle heights)."""
-    for tt, m, _ in _truth_rows(analysed):
+    for tt, m, _ in _truth_rows(analysed, prefix):
         assert m is not None, tt
         assert abs(m.trial.start_s - tt["off_start_s"]) <= 0.5, (tt, m.trial)
         assert abs(m.trial.end_s - tt["off_end_s"]) <= 0.5, (tt, m.trial)

@@ -186,7 +186,12 @@ def pelvis_estimator(name: Estimator, observer: PelvisObserver | None) -> Pelvis
     """The estimator for the numeric steps, from the observer that watched the frames."""
     if observer is None:
         return HipLineEstimator()
-    parts = tuple(PrecomputedTilt(n, t.result().tilt_deg) for n, t in observer.trackers.items())
+    from stance.analysis.fuse import range_model_at
+
+    parts = tuple(
+        PrecomputedTilt(n, r.tilt_deg, range_model_at(r.height_l))
+        for n, r in ((n, t.result()) for n, t in observer.trackers.items())
+    )
     if name == Estimator.FUSED:  # (a plain name from a benchmark compares equal too)
         return FusedTilt(Estimator.FUSED, parts)
     return parts[0]

@@ -27,13 +27,25 @@ def side_reasons(f: SideFinding, th: Thresholds, estimator: str) -> tuple[str, .
     b = f.basis
     if b is Basis.NOT_TESTED:
         return (f"The {leg} leg was not tested (no lift of the {lifted} foot was found).",)
-    if b in (Basis.HOLD_TOO_SHORT, Basis.PELVIS_UNSEEN, Basis.NO_BASELINE):
+    if b in (
+        Basis.HOLD_TOO_SHORT,
+        Basis.PELVIS_UNSEEN,
+        Basis.PELVIS_ABOVE_CREST,
+        Basis.NO_BASELINE,
+    ):
         if b is Basis.HOLD_TOO_SHORT:
             why = f"hold too short ({f.hold_s:.1f} s, at least {th.min_hold_s:.0f} s needed)"
         elif b is Basis.PELVIS_UNSEEN:
             why = (
                 f"the pelvis could be measured in only {100 * (f.drop_coverage or 0.0):.0f}% of "
                 "the frames (hidden by clothing, hands or the lifted thigh, or too plain to track)"
+            )
+        elif b is Basis.PELVIS_ABOVE_CREST:
+            why = (
+                "the only garment edge near the pelvis was at the waist, above the hip bones, "
+                "where it follows the trunk rather than the pelvis (tuck the top in, or wear a "
+                "fitted top ending above the waist and shorts or leggings whose waistband sits "
+                "on the hip bones)"
             )
         else:
             why = "no quiet standing on both feet just before the lift to compare with"

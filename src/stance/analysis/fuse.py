@@ -7,22 +7,29 @@ weighted mean; when they disagree by more than their uncertainties allow, the fu
 uncertainty is inflated by the Birge ratio (sqrt of chi-square per degree of freedom), so
 conflicting evidence widens the interval instead of averaging the conflict away.
 
-The interval that the truth is expected in (k = 2) adds what validation on rendered bodies
-with exact truth showed the image can and cannot see (docs/VALIDATION.md):
+What an image reading says about the pelvis depends on HOW HIGH above the hip joints it was
+read (docs/VALIDATION.md, the MakeHuman surface study in ../shared/avatar/render/mh): on a
+person the skin over the ASIS and the iliac crest lies on bone and turns with the pelvis, the
+soft waist above the crest bends with the lumbar spine, and below the crest band the lifted
+thigh drags skin and garments up on its side. Heights are in torso lengths ``L`` (hip-landmark
+midpoint to shoulder midpoint, about 0.28 x stature) above the hip-landmark line, which sits
+about 0.04 L above the hip joint centres; the iliac crest is about 0.25 L above the joints.
 
-- every image measurement reads the garment or skin AT the pelvis, and on rendered bodies
-  that surface turns by ``READ_FRACTION_MIN`` (0.3) to 1 times the pelvis (the waist blends
-  pelvis and trunk motion in the skinning), never more: a reading ``m`` means a true drop
-  between ``m`` and ``m / 0.3``;
-- the lifted thigh pulls the garments on its side up, so a level pelvis reads up to
-  ``LIFT_BIAS_DEG`` low (true 0 read -1.2 to +0.1): the upper end gets that margin.
+- ``Band.CREST`` (``CREST_BAND_L``: about 4-13 cm above the joints): the surface turns
+  0.88-1.0 times the pelvis, and the lifted thigh pulls it at most about 1.7 degrees low.
+- ``Band.LOW`` (below it: the groin, the hip joints): 0.7-0.9 times the pelvis, and the lifted
+  thigh pulls it several degrees low (4-5 at 25 degrees of hip flexion, more when higher).
+- ``Band.WAIST`` (above it: the soft waist, a high waistband or a top's hem at the natural
+  waist): 0.1-0.7 times the pelvis and it follows a trunk lean, so it is NOT a measurement of
+  the pelvis: such evidence is reported but never used (weight 0).
 
-So for a reading ``m`` with measurement uncertainty ``U`` (k = 2):
-``low = min(m, m / 0.3) - U`` and ``high = max(m, m / 0.3) + U + 1.0``. It is wide on purpose:
-it is what the evidence supports, and the judge calls a side normal only when ``high`` is
-below the threshold and positive only when ``low`` is above it. The hip-landmark line follows
-the lifted thigh rather than the pelvis: its range is its reading +- its largest validated
-error (``LANDMARKS``), so it almost never decides a side.
+For a reading ``m`` of a band with read fractions ``[read_min, read_max]``, a thigh bias
+``low_bias_deg`` and measurement uncertainty ``U`` (k = 2), the true drop is expected in
+``low = min(m / read_max, m / read_min) - U`` .. ``high = max(m / read_max, m / read_min) + U +
+low_bias_deg``. The judge calls a side normal only when ``high`` is below the threshold and
+positive only when ``low`` is above it. The hip-landmark line follows the lifted thigh rather
+than the pelvis: its range is its reading +- its largest validated error (``LANDMARKS``), so it
+almost never decides a side.
 """
 
 from __future__ import annotations
@@ -30,16 +37,26 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 
 from stance.analysis.pelvis import Estimator
 
-READ_FRACTION_MIN = 0.3
-"""Least share of a true drop that the garments at the pelvis showed on rendered bodies
-(validated: 0.31-0.85 per character, docs/VALIDATION.md)."""
 
-LIFT_BIAS_DEG = 1.0
-"""How far the lifted thigh can make a level pelvis read low (validated: -1.2 to +0.1 on level
-trials, two of which also lean the trunk), degrees."""
+class Band(str, Enum):
+    """Where on the body an image reading was taken, relative to the iliac crest."""
+
+    LOW = "low"  # below the crest band: the groin and hip joints, dragged by the lifted thigh
+    CREST = "crest"  # between the hip joints and the iliac crest: turns with the pelvis
+    WAIST = "waist"  # above the crest: the soft waist, follows the trunk (not used)
+    NONE = "none"  # not an image reading (the hip-landmark line)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CREST_BAND_L = (0.06, 0.25)
+"""Heights above the hip-landmark line (torso lengths) between which an image reading turns
+with the pelvis (about 4-13 cm above the hip joint centres on adults of 1.50-1.95 m)."""
 
 HIP_LINE_MAX_ERROR_DEG = 16.1
 """Largest error of the hip-landmark line on the rendered truth trials (it follows the lifted
@@ -51,25 +68,48 @@ class RangeModel:
     """What validation showed an estimator cannot see, for the true-drop range.
 
     Attributes:
-        read_min: it reads between this share and 1 times a true drop (None: no such law).
-        low_bias_deg: a level pelvis may read this much low.
+        band: where the reading was taken (`Band`).
+        read_min / read_max: it reads between these shares of a true drop (read_min None: no
+            such law, only ``max_error_deg``).
+        low_bias_deg: a level pelvis may read this much low (the lifted thigh's pull).
         max_error_deg: otherwise it errs by up to this much either way.
+        usable: False: reported but not a measurement of the pelvis (weight 0).
     """
 
+    band: Band
     read_min: float | None
+    read_max: float = 1.0
     low_bias_deg: float = 0.0
     max_error_deg: float = 0.0
+    usable: bool = True
 
 
-IMAGE = RangeModel(READ_FRACTION_MIN, LIFT_BIAS_DEG)
-"""The image estimators: they read the garments and skin at the pelvis."""
-LANDMARKS = RangeModel(None, max_error_deg=HIP_LINE_MAX_ERROR_DEG)
+CREST = RangeModel(Band.CREST, read_min=0.85, read_max=1.05, low_bias_deg=1.5)
+"""An image reading in the crest band (validated: docs/VALIDATION.md, realistic bodies)."""
+LOW = RangeModel(Band.LOW, read_min=0.7, read_max=1.0, low_bias_deg=5.0)
+"""An image reading below the crest band: partly thigh."""
+WAIST = RangeModel(Band.WAIST, read_min=0.1, read_max=1.0, usable=False)
+"""An image reading above the crest: follows the trunk; never used."""
+LANDMARKS = RangeModel(Band.NONE, None, max_error_deg=HIP_LINE_MAX_ERROR_DEG)
 """The hip-landmark line: no law, only its largest error (so it rarely decides anything)."""
 RANGE_MODELS: dict[str, RangeModel] = {
-    Estimator.PELVIS_IMAGE: IMAGE,
-    Estimator.PELVIS_EDGE: IMAGE,
+    Estimator.PELVIS_IMAGE: CREST,
+    Estimator.PELVIS_EDGE: CREST,
     Estimator.HIP_LINE: LANDMARKS,
 }
+"""Each estimator's model when no height is known (the image estimators report theirs)."""
+
+
+def range_model_at(height_l: float) -> RangeModel:
+    """The range model of an image reading taken ``height_l`` torso lengths above the
+    hip-landmark line (NaN: unknown, the crest band's)."""
+    if not math.isfinite(height_l):
+        return CREST
+    if height_l < CREST_BAND_L[0]:
+        return LOW
+    if height_l > CREST_BAND_L[1]:
+        return WAIST
+    return CREST
 
 
 @dataclass(frozen=True)
@@ -100,8 +140,14 @@ class Evidence:
         return self.model or RANGE_MODELS.get(self.name, LANDMARKS)
 
     @property
-    def usable(self) -> bool:
+    def measured(self) -> bool:
+        """It has a reading (wherever it was taken)."""
         return math.isfinite(self.drop_deg) and math.isfinite(self.uncertainty_deg)
+
+    @property
+    def usable(self) -> bool:
+        """It has a reading that measures the pelvis (not one above the crest)."""
+        return self.measured and self.range_model.usable
 
 
 @dataclass(frozen=True)
@@ -143,7 +189,7 @@ def measurement_uncertainty(
 
 
 def drop_interval(
-    drop_deg: float, uncertainty_deg: float, model: RangeModel = IMAGE
+    drop_deg: float, uncertainty_deg: float, model: RangeModel = CREST
 ) -> tuple[float, float]:
     """(low, high) degrees where the true drop is expected for a reading (module docstring)."""
     if not (math.isfinite(drop_deg) and math.isfinite(uncertainty_deg)):
@@ -151,10 +197,22 @@ def drop_interval(
     margin = uncertainty_deg + model.max_error_deg
     if model.read_min is None:
         return drop_deg - margin, drop_deg + margin
-    scaled = drop_deg / model.read_min
-    low = min(drop_deg, scaled) - margin
-    high = max(drop_deg, scaled) + margin + model.low_bias_deg
-    return low, high
+    a, b = drop_deg / model.read_max, drop_deg / model.read_min
+    return min(a, b) - margin, max(a, b) + margin + model.low_bias_deg
+
+
+def _widest(models: set[RangeModel]) -> RangeModel:
+    """One model for evidence of several models: the one that allows the most."""
+    if len(models) == 1:
+        return next(iter(models))
+    if any(m.read_min is None for m in models):
+        return LANDMARKS
+    return RangeModel(
+        Band.LOW if any(m.band is Band.LOW for m in models) else Band.CREST,
+        read_min=min(m.read_min or 1.0 for m in models),
+        read_max=max(m.read_max for m in models),
+        low_bias_deg=max(m.low_bias_deg for m in models),
+    )
 
 
 def fuse(evidence: Sequence[Evidence]) -> FusedDrop:
@@ -172,6 +230,5 @@ def fuse(evidence: Sequence[Evidence]) -> FusedDrop:
         unc *= math.sqrt(max(1.0, chi2 / (len(usable) - 1)))
     share = {id(e): wi / total for wi, e in zip(w, usable, strict=True)}
     weighted = tuple(replace(e, weight=share.get(id(e), 0.0)) for e in evidence)
-    models = {e.range_model for e in usable}
-    low, high = drop_interval(drop, unc, models.pop() if len(models) == 1 else LANDMARKS)
+    low, high = drop_interval(drop, unc, _widest({e.range_model for e in usable}))
     return FusedDrop(drop, unc, low, high, weighted)

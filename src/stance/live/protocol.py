@@ -150,6 +150,11 @@ class Attempt:
         return self.end_s - self.start_s
 
 
+WHAT_TO_WEAR = "Shorts or leggings, top tucked in or ending above the waist"
+"""The framing step's tip: the camera reads the pelvis between the hip joints and the crest of
+the hip bones, so that band must be in view (`stance.analysis.fuse`)."""
+
+
 @dataclass(frozen=True)
 class Prompt:
     """What to show: the step, the main prompt, a second line, the countdown (s) and the
@@ -243,7 +248,7 @@ class Protocol:
         if self.step is Step.FRAMING:
             if not obs.framed:
                 self._since = None
-                return Prompt(Step.FRAMING, _framing_prompt(obs), self.note)
+                return Prompt(Step.FRAMING, _framing_prompt(obs), self.note or WHAT_TO_WEAR)
         elif not (obs.person and obs.feet):  # lost during the test: wait lost_s, then re-frame
             self._lost_from = obs.t_s if self._lost_from is None else self._lost_from
             if obs.t_s - self._lost_from >= c.lost_s:
@@ -257,7 +262,7 @@ class Protocol:
             if obs.t_s - self._since >= c.framing_s:
                 self._enter_baseline()
             else:
-                return Prompt(Step.FRAMING, "Hold that position", self.note)
+                return Prompt(Step.FRAMING, "Hold that position", self.note or WHAT_TO_WEAR)
 
         up = self._foot_up(obs)
         if self.step in (Step.BASELINE, Step.LIFT):

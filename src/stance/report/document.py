@@ -19,7 +19,7 @@ from stance.core.atomic import strict_json, write_atomic
 from stance.pipeline import Analysis
 from stance.report.wording import summary_line
 
-SCHEMA = "stance.analysis/1.3"
+SCHEMA = "stance.analysis/1.4"
 
 UNITS = {
     "t_s, start_s, end_s, hold_s": "seconds from the start of the file",
@@ -74,6 +74,7 @@ def _evidence(e: Evidence) -> dict[str, Any]:
         "noise_deg": _num(e.noise_deg),
         "coverage": _num(e.coverage, 3),
         "weight": _num(e.weight, 3),
+        "band": e.range_model.band.value,
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from stance.analysis.fuse import READ_FRACTION_MIN
+from stance.analysis.fuse import CREST
 from stance.analysis.measure import TrialMetrics
 from stance.analysis.pelvis import Estimator
 from stance.pipeline import Analysis
@@ -55,9 +55,9 @@ def render(a: Analysis, console: Any) -> None:
         console.print("  " + finding_sentence(f))
     if a.settings.estimator != Estimator.HIP_LINE and a.measurements.trials:
         console.print(
-            "  [dim]Hip drop is measured from the garments and skin at the pelvis; on rendered "
-            f"bodies with known truth they turn by {READ_FRACTION_MIN:.0%}-100% of a true drop, "
-            "so the range given is "
+            "  [dim]Hip drop is measured from the skin and garments between the hip joints and "
+            "the crest of the hip bones; on realistic rendered bodies with known truth they turn "
+            f"by {CREST.read_min:.0%}-{CREST.read_max:.0%} of a true drop, so the range given is "
             "where the true drop can be, and a side is called normal only when all of it is "
             "below the threshold (docs/VALIDATION.md).[/]"
         )

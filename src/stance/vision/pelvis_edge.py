@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from stance.analysis.fuse import CREST_BAND_L
 from stance.analysis.pelvis import Estimator
 from stance.vision.torso_canvas import TorsoGeometry, sample_canvas, torso_geometry, torso_map
 
@@ -52,11 +53,15 @@ class PelvisEdgeResult:
         t_s: (T,) seconds, one per observed frame.
         tilt_deg: (T,) degrees (+ = person's LEFT side higher), NaN where not measured.
         sigma_deg: (T,) standard error of each frame's tilt, degrees (NaN where not measured).
+        height_l: height of the followed boundary above the hip-landmark line where it was
+            chosen, torso lengths (NaN when none was found): what it reads of the pelvis
+            depends on it (`stance.analysis.fuse.range_model_at`).
     """
 
     t_s: np.ndarray
     tilt_deg: np.ndarray
     sigma_deg: np.ndarray
+    height_l: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,8 @@ class EdgeParams:
         max_skew_deg: a boundary is followed only if it is this square to the torso.
         max_rate_deg_s: NaN when a boundary turns faster than this (plus 3 degrees) since it
             was last found (the pelvis does not; a jump to another edge does).
+        prefer_below: boundaries up to this height above the hip line (torso lengths: the top
+            of the crest band, `stance.analysis.fuse.CREST_BAND_L`) are preferred.
     """
 
     px_per_torso: float = 160.0
@@ -99,6 +106,7 @@ class EdgeParams:
     thigh_half_width: float = 0.15
     max_skew_deg: float = 6.0
     max_rate_deg_s: float = 40.0
+    prefer_below: float = CREST_BAND_L[1]
 
     def __post_init__(self) -> None:
         if not (self.y_high > self.y_low and self.half_width > 0 and self.px_per_torso > 0):
@@ -144,7 +152,16 @@ class PelvisEdgeTracker:
             t_s=np.asarray(self._t, dtype=np.float64),
             tilt_deg=np.asarray(self._tilt, dtype=np.float64),
             sigma_deg=np.asarray(self._sigma, dtype=np.float64),
+            height_l=self.height_l,
         )
+
+    @property
+    def height_l(self) -> float:
+        """Height of the followed boundary above the hip-landmark line when it was chosen,
+        torso lengths (NaN before one is found)."""
+        if self._edge is None or self._edge.ref_rows is None:
+            return math.nan
+        return self.params.y_high - float(np.mean(self._edge.ref_rows)) / self.params.px_per_torso
 
     @property
     def last_tilt_deg(self) -> float:
@@ -172,11 +189,35 @@ class PelvisEdgeTracker:
         percentile of the step over the columns), among those at least 0.35 times as strong
         as the best, that is found as a line within ``max_skew_deg`` of square to the torso (a
         waistband, hem or belt is; the diagonal edges of armour plates, folds or a lifted
-        thigh are not). Its first measurement is pushed as this frame's tilt."""
+        thigh are not). Rows up to ``prefer_below`` above the hip line (the crest band, which
+        turns with the pelvis) are tried first; a boundary above it (a top's hem at the
+        waist) is followed only when none below qualifies. Its first measurement is pushed as
+        this frame's tilt."""
         mag = np.linalg.norm(step, axis=-1)  # (H-2, W)
         score = np.percentile(mag, 30, axis=1)
-        for r in np.argsort(-score):
-            if score[r] < max(self.params.min_step, 0.35 * score.max()):
+        height = self.params.y_high - (np.arange(len(score)) + 1.0) / self.params.px_per_torso
+        below = height <= self.params.prefer_below
+        for rows in (np.flatnonzero(below), np.flatnonzero(~below)):
+            edge = self._strongest(step, score, rows, axis, hidden, t)
+            if edge is not None:
+                return edge
+        return None
+
+    def _strongest(
+        self,
+        step: np.ndarray,
+        score: np.ndarray,
+        rows: np.ndarray,
+        axis: float,
+        hidden: np.ndarray,
+        t: float,
+    ) -> _Edge | None:
+        """The first qualifying boundary among ``rows``, strongest first (see `_pick`)."""
+        if not len(rows):
+            return None
+        best = float(score[rows].max())
+        for r in rows[np.argsort(-score[rows])]:
+            if score[r] < max(self.params.min_step, 0.35 * best):
                 break
             colour = np.median(step[max(0, r - 1) : r + 2].reshape(-1, 3), axis=0)
             n = float(np.linalg.norm(colour))

@@ -67,11 +67,15 @@ class PelvisImageResult:
             NaN where it could not be measured. Only differences are meaningful.
         quality: (T,) 0-1, the score-weighted fraction of reference cells that matched and
             agreed with the fitted rigid motion (0 where tilt is NaN; 1 at the reference).
+        height_l: weighted mean height of the reference cells above the hip-landmark line,
+            torso lengths (NaN without a reference): what the band reads of the pelvis
+            depends on it (`stance.analysis.fuse.range_model_at`).
     """
 
     t_s: np.ndarray
     tilt_deg: np.ndarray
     quality: np.ndarray
+    height_l: float = math.nan
 
 
 def _compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -243,8 +247,23 @@ class PelvisImageTracker:
             tilt[self._ref_pos :] = np.nan
             q[self._ref_pos :] = 0.0
         return PelvisImageResult(
-            t_s=np.asarray(self._t, dtype=np.float64), tilt_deg=tilt, quality=q
+            t_s=np.asarray(self._t, dtype=np.float64),
+            tilt_deg=tilt,
+            quality=q,
+            height_l=self.height_l,
         )
+
+    @property
+    def height_l(self) -> float:
+        """Weighted mean height of the reference cells above the hip-landmark line, torso
+        lengths (NaN without a reference)."""
+        if self._ref is None or not len(self._cell_xy):
+            return math.nan
+        P = self.params.px_per_torso
+        v0 = self._pad + self.params.y_high * P
+        heights = (v0 - (self._cell_xy[:, 1] + self._cs / 2.0)) / P
+        w = np.trace(self._info, axis1=1, axis2=2)
+        return float(np.sum(w * heights) / max(float(np.sum(w)), 1e-9))
 
     # ------------------------------------------------------------------ internals
     def _restart(self, image: np.ndarray, geo: TorsoGeometry, t: float) -> None:
