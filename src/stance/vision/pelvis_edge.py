@@ -42,7 +42,13 @@ import numpy as np
 
 from stance.analysis.fuse import CREST_BAND_L
 from stance.analysis.pelvis import Estimator
-from stance.vision.torso_canvas import TorsoGeometry, sample_canvas, torso_geometry, torso_map
+from stance.vision.torso_canvas import (
+    TorsoGeometry,
+    sample_canvas,
+    thigh_columns,
+    torso_geometry,
+    torso_map,
+)
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ class EdgeParams:
     min_columns: float = 0.4
     tukey: float = 2.5
     max_sigma_deg: float = 1.5
-    raised_knee: float = 0.85
+    raised_knee: float = 0.95
     thigh_half_width: float = 0.15
     max_skew_deg: float = 6.0
     max_rate_deg_s: float = 40.0
@@ -233,31 +239,16 @@ class PelvisEdgeTracker:
         return None
 
     def _thigh_columns(self, xy: np.ndarray, geo: TorsoGeometry, width: int) -> np.ndarray:
-        """(W,) bool: canvas columns in front of which a raised thigh may be.
-
-        A thigh flexed more than about 35 degrees comes toward the camera in front of the
-        pelvis, and its top outline (or its trouser fold) would be taken for the boundary on
-        that side, tilting the line; those columns are left out. Raised: the knee's distance
-        below its hip landmark (along the torso axis) less than ``raised_knee`` times the other
-        knee's (cos 35 deg = 0.82)."""
-        hidden = np.zeros(width, dtype=bool)
-        P = self.params.px_per_torso
-        c, s = math.cos(geo.axis), math.sin(geo.axis)
-        across, down = np.array([c, s]), np.array([-s, c])
-        legs = [(xy[h], xy[k]) for h, k in ((23, 25), (24, 26))]
-        reach = [
-            float((k - h) @ down) if np.all(np.isfinite(h)) and np.all(np.isfinite(k)) else np.nan
-            for h, k in legs
-        ]
-        longest = np.nanmax(reach) if np.any(np.isfinite(reach)) else np.nan
-        for (hip, knee), d in zip(legs, reach, strict=True):
-            if not (np.isfinite(d) and d < self.params.raised_knee * longest):
-                continue
-            us = [((p - geo.hip) @ across) / geo.torso for p in (hip, knee)]
-            lo = (min(us) - self.params.thigh_half_width + self.params.half_width) * P
-            hi = (max(us) + self.params.thigh_half_width + self.params.half_width) * P
-            hidden[max(0, math.floor(lo)) : max(0, math.ceil(hi))] = True
-        return hidden
+        """(W,) bool: canvas columns over a raised thigh (`torso_canvas.thigh_columns`)."""
+        return thigh_columns(
+            xy,
+            geo,
+            n_cols=width,
+            centre_col=self.params.half_width * self.params.px_per_torso,
+            px_per_torso=self.params.px_per_torso,
+            raised_knee=self.params.raised_knee,
+            thigh_half_width=self.params.thigh_half_width,
+        )
 
     def _follow(
         self, edge: _Edge, step: np.ndarray, axis: float, hidden: np.ndarray, t: float

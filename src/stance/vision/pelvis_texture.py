@@ -54,7 +54,13 @@ from typing import Any
 import numpy as np
 
 from stance.analysis.pelvis import Estimator
-from stance.vision.torso_canvas import TorsoGeometry, sample_canvas, torso_geometry, torso_map
+from stance.vision.torso_canvas import (
+    TorsoGeometry,
+    sample_canvas,
+    thigh_columns,
+    torso_geometry,
+    torso_map,
+)
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,10 @@ class TextureParams:
             frames were measured.
         retry_deg: when the predicted pose fails, it is retried with the rotation offset by
             this both ways (every third frame during a long failure; 0 = no retries).
+        raised_knee: a knee less than this share of the other knee's distance below its hip
+            (along the torso axis) is raised: the cells over its thigh are left out
+            (`stance.vision.torso_canvas.thigh_columns`).
+        thigh_half_width: half-width of a thigh, torso lengths.
     """
 
     px_per_torso: float = 160.0
@@ -152,6 +162,8 @@ class TextureParams:
     max_rate_deg_s: float = 40.0
     confirm_s: float = 1.0
     retry_deg: float = 6.0
+    raised_knee: float = 0.95
+    thigh_half_width: float = 0.15
 
     def __post_init__(self) -> None:
         if not (
@@ -181,6 +193,7 @@ class PelvisImageTracker:
         # reference state
         self._ref: np.ndarray | None = None
         self._cell_xy: np.ndarray = np.zeros((0, 2), dtype=np.int64)  # top-left corners
+        self._over_thigh: np.ndarray = np.zeros(0, dtype=bool)  # (N,) cells left out now
         self._info: np.ndarray = np.zeros((0, 2, 2))  # weighted structure tensors
         self._size = (0, 0)  # canvas (w, h)
         self._cs = 0  # cell size, canvas px
@@ -214,6 +227,7 @@ class PelvisImageTracker:
         if not self._confirmed and self._richer(image, geo):
             self._restart(image, geo, t)  # e.g. a fade-in: the image got more contrast
             return
+        self._over_thigh = self._thigh_cells(np.asarray(xy, dtype=np.float64), geo)
         tilt, q = self._measure(image, geo, t)
         if not self._confirmed:
             self._tried += 1
@@ -352,6 +366,21 @@ class PelvisImageTracker:
         self._confirmed = self.params.confirm_s <= 0
         self._push(self._last_tilt, 1.0)
 
+    def _thigh_cells(self, xy: np.ndarray, geo: TorsoGeometry) -> np.ndarray:
+        """(N,) bool: the reference cells whose centre column is over a raised thigh."""
+        w = self._size[0]
+        hidden = thigh_columns(
+            xy,
+            geo,
+            n_cols=w,
+            centre_col=w / 2.0,
+            px_per_torso=self.params.px_per_torso,
+            raised_knee=self.params.raised_knee,
+            thigh_half_width=self.params.thigh_half_width,
+        )
+        cols = np.clip(self._cell_xy[:, 0] + self._cs // 2, 0, w - 1)
+        return np.asarray(hidden[cols], dtype=bool)
+
     def _sample(self, image: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The canvas: ``image`` sampled through ``g`` (canvas -> image), grey, blurred."""
         return sample_canvas(image, g, self._size, grey=True, blur=self.params.blur)
@@ -452,6 +481,8 @@ class PelvisImageTracker:
         A[:, 1, 1] = 1.0
         A[:, 1, 2] = x
         ok = score >= self.params.min_score
+        if len(self._over_thigh) == n:
+            ok &= ~self._over_thigh
         if ok.sum() < 3:
             return None
         At_info = np.einsum("nji,njk->nik", A, self._info)  # A^T J, (n, 3, 2)

@@ -48,6 +48,49 @@ def torso_geometry(xy: np.ndarray) -> TorsoGeometry | None:
     return TorsoGeometry(hip=hip, anchor=pts.mean(axis=0), torso=torso, axis=axis)
 
 
+def thigh_columns(
+    xy: np.ndarray,
+    geo: TorsoGeometry,
+    *,
+    n_cols: int,
+    centre_col: float,
+    px_per_torso: float,
+    raised_knee: float,
+    thigh_half_width: float,
+) -> np.ndarray:
+    """(n_cols,) bool: the canvas columns over a raised thigh (canvas column ``centre_col`` is
+    on the torso axis, ``px_per_torso`` columns per torso length).
+
+    A flexed thigh pulls the skin and garments over its own hip up (by 1-4 degrees of line
+    tilt at 25 degrees of hip flexion on realistic bodies, several times that at 70), and from
+    about 35 degrees on it comes toward the camera in front of the pelvis, where its outline
+    or a trouser fold would be taken for the pelvis; the image estimators leave those columns
+    out, so the pelvis is read from the standing side and the middle. Raised: the knee's
+    distance below its hip landmark (along the torso axis) less than ``raised_knee`` times the
+    other knee's (0.95: about 18 degrees of hip flexion; a pelvic drop alone moves the knees by
+    about 0.03). A raised thigh covers the columns from its hip to its knee, widened by
+    ``thigh_half_width`` torso lengths."""
+    hidden = np.zeros(n_cols, dtype=bool)
+    c, s = math.cos(geo.axis), math.sin(geo.axis)
+    across, down = np.array([c, s]), np.array([-s, c])
+    legs = [(xy[h], xy[k]) for h, k in ((LM.LEFT_HIP, LM.LEFT_KNEE), (LM.RIGHT_HIP, LM.RIGHT_KNEE))]
+    reach = [
+        float((k - h) @ down) if np.all(np.isfinite(h)) and np.all(np.isfinite(k)) else np.nan
+        for h, k in legs
+    ]
+    if not np.any(np.isfinite(reach)):
+        return hidden
+    longest = np.nanmax(reach)
+    for (hip, knee), d in zip(legs, reach, strict=True):
+        if not (np.isfinite(d) and d < raised_knee * longest):
+            continue
+        us = [((p - geo.hip) @ across) / geo.torso for p in (hip, knee)]
+        lo = centre_col + (min(us) - thigh_half_width) * px_per_torso
+        hi = centre_col + (max(us) + thigh_half_width) * px_per_torso
+        hidden[max(0, math.floor(lo)) : max(0, math.ceil(hi))] = True
+    return hidden
+
+
 def torso_map(geo: TorsoGeometry, px_per_torso: float, hip_uv: tuple[float, float]) -> np.ndarray:
     """2x3 map from a torso-aligned canvas to the image: canvas columns (u) across the torso,
     rows (v) down it, ``px_per_torso`` canvas px per torso length, the hip-landmark midpoint
