@@ -83,6 +83,19 @@ def test_mp4_cut_in_half(tmp_path: Path) -> None:
     assert not json_out.exists()
 
 
+def test_sample_in_mkv_with_40_s_of_audio_is_analysed(tmp_path: Path) -> None:
+    """The 16-s sample muxed into MKV with 40 s of audio: the container claims 400 frames,
+    160 decode; the clip is whole, so it is analysed (it was refused as truncated)."""
+    from videotools import with_long_audio
+
+    clip = with_long_audio(SAMPLE, tmp_path / "long_audio.mkv", audio_s=40.0)
+    json_out = tmp_path / "long_audio.json"
+    res = stance("analyze", clip, "-q", "--json", json_out)
+    assert res.returncode == 0, res.stderr
+    assert "truncated" not in res.stderr + res.stdout
+    assert json.loads(json_out.read_text())["verdict"]["outcome"] == "right"
+
+
 def test_clip_with_nobody(tmp_path: Path) -> None:
     clip = _blank_clip(tmp_path / "nobody.mp4")
     json_out = tmp_path / "nobody.json"
