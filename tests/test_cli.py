@@ -104,6 +104,26 @@ def test_clip_with_nobody(tmp_path: Path) -> None:
     assert not json_out.exists()
 
 
+def test_a_small_person_in_a_4k_frame_is_told_to_come_closer(tmp_path: Path) -> None:
+    """4 s of the sample scaled to a fifth of a 3840x2160 frame: MediaPipe finds nobody, and
+    the message says the person is too small in the picture (not only "film the whole body")."""
+    from stance.io.ffmpeg import run_ffmpeg
+
+    clip = tmp_path / "small_4k.mp4"
+    run_ffmpeg(
+        [
+            *("-ss", "1", "-t", "4", "-i", str(SAMPLE), "-an"),
+            *("-vf", "scale=-2:432,pad=3840:2160:(ow-iw)/2:(oh-ih)/2"),
+            *("-c:v", "libx264", "-preset", "ultrafast", str(clip)),
+        ]
+    )
+    res = stance("analyze", clip, "-q")
+    _assert_clean_failure(res, 3, "Nobody was found in small_4k.mp4")
+    message = " ".join(res.stderr.split())
+    assert "too small in this 3840x2160 picture" in message
+    assert "Move closer to the camera" in message
+
+
 def test_unknown_estimator_is_bad_usage() -> None:
     _assert_clean_failure(stance("analyze", SAMPLE, "--estimator", "magic"), 2, "estimator")
 

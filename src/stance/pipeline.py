@@ -31,6 +31,8 @@ from stance.analysis.quality import (
     QualityParams,
     QualityReport,
     assess_quality,
+    nobody_cause,
+    person_height,
     too_short_message,
 )
 from stance.analysis.segment import Segmentation, SegmentParams, segment
@@ -325,11 +327,12 @@ def analyze(
     lighting = light.result()
     if len(raw) == 0 or not (raw.n_people > 0).any():
         raise NoValidTestError(
-            f"Nobody was found in {path.name}. "
-            + (
-                quality_wording.poor_lighting(lighting)
-                if lighting.too_poor
-                else "Film the whole body, facing the camera, in good light."
+            quality_wording.nobody_found(
+                path.name,
+                nobody_cause(raw, lighting),
+                lighting,
+                raw.frame_size,
+                person_height(raw),
             )
         )
 
