@@ -203,3 +203,23 @@ def test_a_real_disk_filling_up_during_the_annotated_video(
     res = runner.invoke(app, ["analyze", str(SAMPLE), "--annotated", str(out), "-q"])
     _one_clean_line(res, f"{out}: the disk is full")
     assert _left(tiny_disk) == []
+
+
+def test_a_full_disk_no_command_caught_is_still_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The program's last guard (`stance.cli.entry`): ENOSPC from anywhere, exit 5."""
+    from stance.cli import entry, signals
+
+    target = tmp_path / "history.sqlite"
+
+    def full(**_k: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+
+    monkeypatch.setattr(signals, "install", lambda: None)
+    monkeypatch.setattr("stance.cli.main.app", full)
+    with pytest.raises(SystemExit) as done:
+        entry.main()
+    assert done.value.code == 5
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith(f"Error: {target}: the disk is full") and "Traceback" not in err
