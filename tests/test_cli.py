@@ -85,7 +85,8 @@ def test_mp4_cut_in_half(tmp_path: Path) -> None:
 
 def test_sample_in_mkv_with_40_s_of_audio_is_analysed(tmp_path: Path) -> None:
     """The 16-s sample muxed into MKV with 40 s of audio: the container claims 400 frames,
-    160 decode; the clip is whole, so it is analysed (it was refused as truncated)."""
+    160 decode; the clip is whole, so it is analysed (it was refused as truncated), and
+    reported with its video's own length."""
     from videotools import with_long_audio
 
     clip = with_long_audio(SAMPLE, tmp_path / "long_audio.mkv", audio_s=40.0)
@@ -93,7 +94,10 @@ def test_sample_in_mkv_with_40_s_of_audio_is_analysed(tmp_path: Path) -> None:
     res = stance("analyze", clip, "-q", "--json", json_out)
     assert res.returncode == 0, res.stderr
     assert "truncated" not in res.stderr + res.stdout
-    assert json.loads(json_out.read_text())["verdict"]["outcome"] == "right"
+    doc = json.loads(json_out.read_text())
+    assert doc["verdict"]["outcome"] == "right"
+    assert (doc["video"]["n_frames"], doc["video"]["duration_s"]) == (160, 16.0)  # not 400, 40
+    assert ", 16.0 s, 160 frames analysed" in res.stdout
 
 
 def test_clip_with_nobody(tmp_path: Path) -> None:

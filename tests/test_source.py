@@ -353,6 +353,18 @@ def test_a_cut_file_with_long_audio_is_still_truncated(
             pass
 
 
+def test_as_decoded_corrects_only_an_overstated_length() -> None:
+    """A container claiming 40 s of a 16-s video (its audio's length) is corrected to what
+    decoded; claims within 10% (estimates, variable frame rates) are kept as they are."""
+    claimed = VideoInfo("x.mkv", W, H, 10.0, 400, 40.0, 0, "h264")
+    got = source.as_decoded(claimed, 16.0)
+    assert (got.n_frames, got.duration_s) == (160, 16.0)
+    assert source.as_decoded(claimed, 37.0) is claimed
+    assert source.as_decoded(claimed, 0.0) is claimed
+    unknown = VideoInfo("x.mkv", W, H, 10.0, 0, 0.0, 0, "h264")
+    assert source.as_decoded(unknown, 16.0) is unknown
+
+
 def test_truncation_check_tolerates_estimates() -> None:
     info = VideoInfo("x.mp4", W, H, 30.0, 100, 100 / 30, 0, "h264")
     source._check_complete(info, 95, 94 / 30)  # count estimate slightly off

@@ -38,7 +38,7 @@ from stance.analysis.quality import (
 from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
-from stance.io.source import Frame, VideoInfo, iter_frames, probe_video
+from stance.io.source import Frame, VideoInfo, as_decoded, iter_frames, probe_video
 from stance.vision.pelvis_edge import EdgeParams  # these two modules load OpenCV lazily
 from stance.vision.pelvis_texture import TextureParams
 
@@ -324,6 +324,7 @@ def analyze(
     timings["decode_pose"] = time.perf_counter() - t0
     # The container's duration may be wrong: the decoded frames' span decides.
     _refuse_too_short(path, raw.duration_s(video.fps_nominal), settings)
+    video = as_decoded(video, raw.duration_s(video.fps_nominal))
     lighting = light.result()
     if len(raw) == 0 or not (raw.n_people > 0).any():
         raise NoValidTestError(

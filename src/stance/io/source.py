@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,6 +188,17 @@ def _stream(
         _check_complete(info, n_decoded, t_prev, opened.file)
     finally:
         cap.release()
+
+
+def as_decoded(info: VideoInfo, decoded_s: float) -> VideoInfo:
+    """``info`` with the frame count and duration of the video as decoded (``decoded_s``
+    seconds, first frame to last plus one frame) where the container overstated them by more
+    than ``1 - TRUNCATION_FRACTION``: a Matroska, WebM or fragmented MP4 file states its
+    longest stream's duration, so a 16-s video with 40 s of audio claims 40 s. Otherwise
+    ``info`` unchanged (its claims are close enough, and exact for MP4 and MOV)."""
+    if info.duration_s <= 0 or decoded_s <= 0 or decoded_s >= TRUNCATION_FRACTION * info.duration_s:
+        return info
+    return replace(info, n_frames=round(decoded_s * info.fps_nominal), duration_s=decoded_s)
 
 
 def _repair_time(raw_s: float, prev_s: float | None, dt_fallback_s: float) -> float:
