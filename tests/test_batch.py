@@ -40,9 +40,11 @@ def batch(*args: str | Path, **kw: Any) -> subprocess.CompletedProcess[str]:
 
 
 def _default_sigint() -> None:
-    """In the child: Ctrl-C handled as usual, even where this suite runs with SIGINT ignored
-    (a shell starts background jobs that way, and Python then installs no handler)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    """In the child: Ctrl-C (and SIGTERM, SIGHUP) handled as usual, even where this suite
+    runs with them ignored (a shell starts background jobs with SIGINT ignored, and Python
+    then installs no handler; nohup ignores SIGHUP)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _popen(*args: str | Path) -> subprocess.Popen[bytes]:
@@ -55,19 +57,26 @@ def _popen(*args: str | Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _interrupt_after_first_clip(*args: str | Path) -> None:
-    """Start `stance batch *args`, press Ctrl-C once a clip's result exists, expect exit 130
-    and no process of the batch left."""
+def _interrupt_after_first_clip(
+    *args: str | Path, sig: signal.Signals = signal.SIGINT, group: bool = False
+) -> int:
+    """Start `stance batch *args`, send ``sig`` (Ctrl-C by default; to the whole process
+    group with ``group``, as a closed terminal does) once a clip's result exists; expect no
+    process of the batch left; return the exit code."""
     out = Path(args[args.index("--out") + 1])
     proc = _popen(*args)
     _wait_for(out / "clips" / "*.json", proc)
-    proc.send_signal(signal.SIGINT)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     try:
-        assert proc.wait(timeout=60) == 130
+        code = proc.wait(timeout=60)
         assert _gone(proc.pid, within=5) == []  # its workers were stopped too
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+    return code
 
 
 def _wait_for(pattern: Path, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -345,17 +354,33 @@ def test_parent_watch_fallback(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "group", "code"),
+    [
+        (signal.SIGINT, False, 130),
+        (signal.SIGTERM, False, 143),  # `kill PID`: the batch alone
+        (signal.SIGHUP, True, 129),  # a closed terminal: the batch and its workers
+    ],
+)
+def test_ctrl_c_stops_cleanly(tmp_path: Path, sig: signal.Signals, group: bool, code: int) -> None:
+    """Ctrl-C, SIGTERM and SIGHUP alike: the summary of what finished is written, the
+    workers are stopped, no temporary file is left (SIGTERM and SIGHUP: issue 22)."""
     src = tmp_path / "in"
     src.mkdir()
     for name in ("a", "b", "c", "d"):
         shutil.copy(SAMPLE, src / f"{name}.mp4")
     out = tmp_path / "out"
-    _interrupt_after_first_clip(src, "--out", out, "--workers", "1", *FAST)
+    assert (
+        _interrupt_after_first_clip(
+            src, "--out", out, "--workers", "1", *FAST, sig=sig, group=group
+        )
+        == code
+    )
     summary = _summary(out)
     assert not summary["complete"]
     assert 1 <= len(summary["clips"]) < 4
     assert not list(out.rglob("*.tmp"))
+    assert not [p for p in out.rglob(".*") if p.is_file()]  # no hidden temporary file
 
 
 def test_nothing_found(tmp_path: Path) -> None:

@@ -83,12 +83,49 @@ def test_mp4_cut_in_half(tmp_path: Path) -> None:
     assert not json_out.exists()
 
 
+def test_sample_in_mkv_with_40_s_of_audio_is_analysed(tmp_path: Path) -> None:
+    """The 16-s sample muxed into MKV with 40 s of audio: the container claims 400 frames,
+    160 decode; the clip is whole, so it is analysed (it was refused as truncated), and
+    reported with its video's own length."""
+    from videotools import with_long_audio
+
+    clip = with_long_audio(SAMPLE, tmp_path / "long_audio.mkv", audio_s=40.0)
+    json_out = tmp_path / "long_audio.json"
+    res = stance("analyze", clip, "-q", "--json", json_out)
+    assert res.returncode == 0, res.stderr
+    assert "truncated" not in res.stderr + res.stdout
+    doc = json.loads(json_out.read_text())
+    assert doc["verdict"]["outcome"] == "right"
+    assert (doc["video"]["n_frames"], doc["video"]["duration_s"]) == (160, 16.0)  # not 400, 40
+    assert ", 16.0 s, 160 frames analysed" in res.stdout
+
+
 def test_clip_with_nobody(tmp_path: Path) -> None:
     clip = _blank_clip(tmp_path / "nobody.mp4")
     json_out = tmp_path / "nobody.json"
     res = stance("analyze", clip, "--json", json_out)
     _assert_clean_failure(res, 3, "nobody")
     assert not json_out.exists()
+
+
+def test_a_small_person_in_a_4k_frame_is_told_to_come_closer(tmp_path: Path) -> None:
+    """4 s of the sample scaled to a fifth of a 3840x2160 frame: MediaPipe finds nobody, and
+    the message says the person is too small in the picture (not only "film the whole body")."""
+    from stance.io.ffmpeg import run_ffmpeg
+
+    clip = tmp_path / "small_4k.mp4"
+    run_ffmpeg(
+        [
+            *("-ss", "1", "-t", "4", "-i", str(SAMPLE), "-an"),
+            *("-vf", "scale=-2:432,pad=3840:2160:(ow-iw)/2:(oh-ih)/2"),
+            *("-c:v", "libx264", "-preset", "ultrafast", str(clip)),
+        ]
+    )
+    res = stance("analyze", clip, "-q")
+    _assert_clean_failure(res, 3, "Nobody was found in small_4k.mp4")
+    message = " ".join(res.stderr.split())
+    assert "too small in this 3840x2160 picture" in message
+    assert "Move closer to the camera" in message
 
 
 def test_unknown_estimator_is_bad_usage() -> None:

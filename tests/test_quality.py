@@ -1,13 +1,25 @@
 """assess_quality: judgeable clips pass; the problems real clips have are named."""
 
 import json
+import math
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
+from stance.analysis import quality_wording
 from stance.analysis.clean import clean_track
 from stance.analysis.judge import Thresholds
-from stance.analysis.quality import FlagCode, QualityReport, assess_quality
+from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting
+from stance.analysis.quality import (
+    SMALL_PERSON,
+    FlagCode,
+    NobodyCause,
+    QualityReport,
+    assess_quality,
+    nobody_cause,
+    person_height,
+)
 from stance.analysis.segment import segment
 from stance.core.track import LM, PoseTrack
 from synthetic import make_test_track
@@ -180,3 +192,60 @@ def test_flag_codes_are_typed_and_keep_their_stable_strings() -> None:
     report = _assess(make_test_track(hold_s=1.0))
     assert all(isinstance(f.code, FlagCode) for f in report.flags)
     assert json.dumps([f.code for f in report.flags]) == '["hold_too_short"]'
+
+
+def _shrunk(track: PoseTrack, factor: float) -> PoseTrack:
+    """The same person, ``factor`` times as tall in the picture (about the frame's centre)."""
+    centre = np.array(track.frame_size, dtype=float) / 2
+    return track.with_xy(centre + factor * (track.xy - centre))
+
+
+def test_a_tiny_person_seen_in_few_frames_is_told_to_come_closer() -> None:
+    track = _shrunk(make_test_track(gaps=[(2.0, 15.0)]), 0.3)
+    assert person_height(track) < SMALL_PERSON
+    assert nobody_cause(track, UNKNOWN_LIGHTING) is NobodyCause.TOO_SMALL
+    flag = _assess(track).first_blocking
+    assert flag is not None and flag.code == FlagCode.NO_PERSON
+    assert "too small in the picture" in flag.message and "Move closer" in flag.message
+
+
+def test_a_person_of_normal_size_seen_in_few_frames_gets_the_general_advice() -> None:
+    track = make_test_track(gaps=[(2.0, 15.0)])
+    assert person_height(track) > SMALL_PERSON
+    assert nobody_cause(track, UNKNOWN_LIGHTING) is NobodyCause.UNSEEN
+    flag = _assess(track).first_blocking
+    assert flag is not None and flag.code == FlagCode.NO_PERSON
+    assert "too small" not in flag.message and "2-4 m" in flag.message
+
+
+@pytest.mark.parametrize(
+    ("size", "cause"),
+    [
+        ((3840, 2160), NobodyCause.TOO_SMALL),
+        ((2160, 3840), NobodyCause.TOO_SMALL),
+        ((1280, 720), NobodyCause.UNSEEN),
+        ((720, 1280), NobodyCause.UNSEEN),
+    ],
+)
+def test_nobody_detected_in_a_large_frame_is_likely_too_small(
+    size: tuple[int, int], cause: NobodyCause
+) -> None:
+    track = make_test_track(gaps=[(0.0, 60.0)], width=size[0], height=size[1])
+    assert not (track.n_people > 0).any() and np.isnan(person_height(track))
+    assert nobody_cause(track, UNKNOWN_LIGHTING) is cause
+    words = quality_wording.nobody_found("c.mp4", cause, UNKNOWN_LIGHTING, size, math.nan)
+    assert words.startswith("Nobody was found in c.mp4")
+    assert (f"too small in this {size[0]}x{size[1]} picture" in words) == (
+        cause is NobodyCause.TOO_SMALL
+    )
+    assert "fills most of the picture's height" in words
+
+
+def test_poor_light_comes_before_size_as_the_cause() -> None:
+    dark = Lighting(brightness=0.01, contrast=0.005, n_frames=10)
+    track = _shrunk(make_test_track(gaps=[(2.0, 15.0)], width=3840, height=2160), 0.3)
+    assert nobody_cause(track, dark) is NobodyCause.POOR_LIGHT
+    words = quality_wording.nobody_found(
+        "c.mp4", NobodyCause.POOR_LIGHT, dark, track.frame_size, person_height(track)
+    )
+    assert "Too dark" in words and "too small" not in words

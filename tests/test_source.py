@@ -17,7 +17,13 @@ from stance.core.errors import BadInputError
 from stance.io import source as source
 from stance.io.ffmpeg import run_ffmpeg
 from stance.io.source import Frame, VideoInfo, iter_frames, probe_video
-from videotools import make_pattern_clip, make_variant, make_vfr_clip, read_pattern_index
+from videotools import (
+    make_pattern_clip,
+    make_variant,
+    make_vfr_clip,
+    read_pattern_index,
+    with_long_audio,
+)
 
 W, H, FPS, N = 160, 120, 30.0, 60
 
@@ -318,6 +324,45 @@ def test_truncated_moov_at_start(clips: dict[str, Path], tmp_path: Path) -> None
     with pytest.raises(BadInputError, match=r"truncated or corrupt: only \d+ of 60 frames"):
         for _ in gen:
             pass
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm", ".mp4"])
+def test_audio_longer_than_the_video_is_not_truncation(
+    clips: dict[str, Path], tmp_path: Path, suffix: str
+) -> None:
+    """MKV, WebM and fragmented MP4 claim their longest stream's duration: a whole 2-s video
+    with 6 s of audio "claims" three times its frames, and every frame still decodes."""
+    clip = with_long_audio(clips["plain"], tmp_path / f"long{suffix}", audio_s=3 * N / FPS)
+    info = probe_video(clip)
+    assert info.n_frames > 2 * N  # the container's claim, the cause of the false alarm
+    got = list(iter_frames(clip))  # must not raise "truncated"
+    assert len(got) == N
+    assert [read_pattern_index(f.image) for f in got] == list(range(N))
+
+
+def test_a_cut_file_with_long_audio_is_still_truncated(
+    clips: dict[str, Path], tmp_path: Path
+) -> None:
+    """Cut in half, every stream of the file stops early: still refused as truncated."""
+    clip = with_long_audio(clips["plain"], tmp_path / "long.mkv", audio_s=3 * N / FPS)
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BadInputError, match="truncated or corrupt"):
+        for _ in iter_frames(cut):
+            pass
+
+
+def test_as_decoded_corrects_only_an_overstated_length() -> None:
+    """A container claiming 40 s of a 16-s video (its audio's length) is corrected to what
+    decoded; claims within 10% (estimates, variable frame rates) are kept as they are."""
+    claimed = VideoInfo("x.mkv", W, H, 10.0, 400, 40.0, 0, "h264")
+    got = source.as_decoded(claimed, 16.0)
+    assert (got.n_frames, got.duration_s) == (160, 16.0)
+    assert source.as_decoded(claimed, 37.0) is claimed
+    assert source.as_decoded(claimed, 0.0) is claimed
+    unknown = VideoInfo("x.mkv", W, H, 10.0, 0, 0.0, 0, "h264")
+    assert source.as_decoded(unknown, 16.0) is unknown
 
 
 def test_truncation_check_tolerates_estimates() -> None:

@@ -265,6 +265,43 @@ def make_pattern_clip(
     return _write_atomically(dst_p, write)
 
 
+def with_long_audio(src: str | Path, dst: str | Path, *, audio_s: float) -> Path:
+    """Mux the video of ``src`` with a ``audio_s``-second tone (Opus) into ``dst``; the
+    container follows ``dst``'s suffix: ``.mkv``, ``.webm`` (VP9, re-encoded) or ``.mp4``
+    (fragmented, ``empty_moov``). The audio may run on past the video, as in a clip whose
+    sound was kept after the picture stopped.
+
+    Raises:
+        BadInputError: missing source, bad ``audio_s`` or an unknown suffix.
+        FfmpegError: ffmpeg failed.
+    """
+    src_p, dst_p = _check_paths(src, dst)
+    if not (math.isfinite(audio_s) and audio_s > 0):
+        raise BadInputError(f"audio_s must be positive, got {audio_s}")
+    video = {
+        ".mkv": ["-c:v", "copy"],
+        ".webm": [
+            *("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"),
+            *("-b:v", "300k"),
+        ],
+        ".mp4": ["-c:v", "copy", "-movflags", "frag_keyframe+empty_moov"],
+    }.get(dst_p.suffix.lower())
+    if video is None:
+        raise BadInputError(f"{dst}: give a .mkv, .webm or .mp4 name.")
+
+    def write(out: Path) -> None:
+        run_ffmpeg(
+            [
+                *("-i", str(src_p), "-f", "lavfi", "-i", f"sine=frequency=440:duration={audio_s}"),
+                *("-map", "0:v:0", "-map", "1:a", *video, "-c:a", "libopus"),
+                *("-f", {".mkv": "matroska", ".webm": "webm", ".mp4": "mp4"}[dst_p.suffix.lower()]),
+                str(out),
+            ]
+        )
+
+    return _write_atomically(dst_p, write)
+
+
 def _h264_args(crf: int) -> list[str]:
     """Output options for an H.264 yuv420p MP4 (the bundled ffmpeg has libx264)."""
     return [

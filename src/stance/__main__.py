@@ -1,5 +1,5 @@
 """`python -m stance` is the `stance` command."""
 
-from stance.cli.main import app
+from stance.cli.entry import main
 
-app(prog_name="stance")
+main()

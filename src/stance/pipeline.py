@@ -31,12 +31,14 @@ from stance.analysis.quality import (
     QualityParams,
     QualityReport,
     assess_quality,
+    nobody_cause,
+    person_height,
     too_short_message,
 )
 from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
-from stance.io.source import Frame, VideoInfo, iter_frames, probe_video
+from stance.io.source import Frame, VideoInfo, as_decoded, iter_frames, probe_video
 from stance.vision.pelvis_edge import EdgeParams  # these two modules load OpenCV lazily
 from stance.vision.pelvis_texture import TextureParams
 
@@ -327,14 +329,16 @@ def analyze(
     timings["decode_pose"] = time.perf_counter() - t0
     # The container's duration may be wrong: the decoded frames' span decides.
     _refuse_too_short(path, raw.duration_s(video.fps_nominal), settings)
+    video = as_decoded(video, raw.duration_s(video.fps_nominal))
     lighting = light.result()
     if len(raw) == 0 or not (raw.n_people > 0).any():
         raise NoValidTestError(
-            f"Nobody was found in {path.name}. "
-            + (
-                quality_wording.poor_lighting(lighting)
-                if lighting.too_poor
-                else "Film the whole body, facing the camera, in good light."
+            quality_wording.nobody_found(
+                path.name,
+                nobody_cause(raw, lighting),
+                lighting,
+                raw.frame_size,
+                person_height(raw),
             )
         )
 

@@ -44,6 +44,54 @@ MIN_JUDGEABLE_HOLD_S = 2.0
 1.5 s of settled stance to measure (project's choice)."""
 
 
+SMALL_PERSON = 0.5
+"""A person whose landmarks span less than this share of the frame's height is too small for
+the pose model: the sample's person scaled into 1280x720 and 3840x2160 frames was found at 60%
+of the height and at 80%, never at 40% or 20% (project's measurement, issue 22)."""
+
+LARGE_FRAME_PX = 2560
+"""A frame whose longer side has at least this many pixels (1440p, 4K). When nobody at all is
+found in such a frame in good light, the likely cause is a person filmed from too far: the
+pose model sees the whole picture reduced, so a body a fifth of a 4K frame's height is lost
+(project's choice; a smaller frame gets the general advice, which also says to fill it)."""
+
+
+class NobodyCause(str, Enum):
+    """Why nobody (or almost nobody) was found; its sentence is in
+    `stance.analysis.quality_wording`."""
+
+    POOR_LIGHT = "poor_lighting"
+    TOO_SMALL = "too_small"
+    UNSEEN = "unseen"
+
+
+def person_height(track: PoseTrack) -> float:
+    """The median over frames with a detection of the person's height in the picture: the
+    vertical span of the landmarks, as a share (0-1) of the frame height; NaN when nobody was
+    detected."""
+    seen = (track.n_people > 0) & np.isfinite(track.xy[..., 1]).any(axis=1)
+    if len(track) == 0 or not seen.any():
+        return float("nan")
+    y = track.xy[seen, :, 1]
+    with np.errstate(all="ignore"):
+        span = np.nanmax(y, axis=1) - np.nanmin(y, axis=1)
+    return float(np.median(span) / max(track.frame_size[1], 1))
+
+
+def nobody_cause(track: PoseTrack, lighting: Lighting) -> NobodyCause:
+    """The likely reason a clip shows nobody to follow: poor light when it is measured so; a
+    person too small in the picture when the detections there are (median height below
+    ``SMALL_PERSON``) or, with no detection at all, when the frame is large (longer side at
+    least ``LARGE_FRAME_PX``); else nothing more specific (`NobodyCause.UNSEEN`)."""
+    if lighting.too_poor:
+        return NobodyCause.POOR_LIGHT
+    height = person_height(track)
+    if np.isfinite(height):
+        return NobodyCause.TOO_SMALL if height < SMALL_PERSON else NobodyCause.UNSEEN
+    large = max(track.frame_size) >= LARGE_FRAME_PX
+    return NobodyCause.TOO_SMALL if large else NobodyCause.UNSEEN
+
+
 def too_short_message(
     name: str, duration_s: float, *, baseline_s: float, min_hold_s: float
 ) -> str | None:
@@ -279,7 +327,9 @@ def assess_quality(
     if lighting.too_poor:
         add(FlagCode.POOR_LIGHT, wording.poor_lighting(lighting), blocking=True)
     if person_fraction < params.min_person:
-        add(FlagCode.NO_PERSON, wording.no_person(person_fraction), blocking=True)
+        cause = nobody_cause(track, lighting)
+        message = wording.no_person(person_fraction, cause, track.frame_size, person_height(track))
+        add(FlagCode.NO_PERSON, message, blocking=True)
     if person.any() and frontal_fraction < params.min_frontal:
         add(FlagCode.NOT_FRONTAL, wording.not_frontal(frontal_fraction), blocking=True)
     if person.any() and (feet_trial < params.min_feet_trial or feet_clip < params.min_feet_clip):

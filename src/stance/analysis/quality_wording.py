@@ -7,8 +7,14 @@ in every report: the problem and what to do. Changing a sentence here cannot cha
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING
+
 from stance.analysis.lighting import MIN_CONTRAST, Lighting
 from stance.core.track import Side
+
+if TYPE_CHECKING:
+    from stance.analysis.quality import NobodyCause
 
 
 def too_short(name: str, duration_s: float, *, baseline_s: float, min_hold_s: float) -> str:
@@ -34,10 +40,59 @@ def poor_lighting(lighting: Lighting) -> str:
     )
 
 
-def no_person(person_fraction: float) -> str:
+def no_person(
+    person_fraction: float, cause: NobodyCause, frame_size: tuple[int, int], height: float
+) -> str:
+    """Somebody was seen, in too few frames; ``height`` is their median height in the picture
+    (share of the frame's height, NaN when unknown)."""
+    from stance.analysis.quality import NobodyCause
+
+    seen = f"Nobody found: a person was seen in only {person_fraction:.0%} of the frames"
+    if cause is NobodyCause.TOO_SMALL:
+        return f"{seen}, {_too_small(frame_size, height)}"
+    return f"{seen}. Film the whole body, well lit, standing 2-4 m from the camera."
+
+
+def nobody_found(
+    name: str,
+    cause: NobodyCause,
+    lighting: Lighting,
+    frame_size: tuple[int, int],
+    height: float,
+) -> str:
+    """The pose model found nobody in any frame of the clip ``name``."""
+    from stance.analysis.quality import NobodyCause
+
+    head = f"Nobody was found in {name}"
+    if cause is NobodyCause.POOR_LIGHT:
+        return f"{head}. {poor_lighting(lighting)}"
+    if cause is NobodyCause.TOO_SMALL:
+        return f"{head}: {_too_small(frame_size, height)}"
     return (
-        f"Nobody found: a person was seen in only {person_fraction:.0%} of the frames."
-        " Film the whole body, well lit, standing 2-4 m from the camera."
+        f"{head}. Film the whole body, facing the camera, in good light, close enough that "
+        "the body fills most of the picture's height."
+    )
+
+
+def _too_small(frame_size: tuple[int, int], height: float) -> str:
+    """The person is (probably) too small in the picture: say so, and what to do."""
+    from stance.analysis.quality import SMALL_PERSON
+
+    w, h = frame_size
+    if math.isfinite(height):
+        what = (
+            f"too small in the picture: the body fills {height:.0%} of its height, and the pose "
+            f"model needs about {SMALL_PERSON:.0%} or more."
+        )
+    else:
+        what = (
+            f"the person is probably too small in this {w}x{h} picture: the pose model sees "
+            "the whole picture reduced and needs the body to fill about "
+            f"{SMALL_PERSON:.0%} or more of its height."
+        )
+    return (
+        f"{what} Move closer to the camera (or zoom in) so that the whole body, feet "
+        "included, fills most of the picture's height, facing the camera, in good light."
     )
 
 

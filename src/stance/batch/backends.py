@@ -2,7 +2,9 @@
 
 - `in_processes`: local spawn-context worker processes (`ProcessPoolExecutor`) that end
   with the batch process, even after ``kill -9`` (`die_with_parent`), and are stopped on
-  Ctrl-C (`_terminate`).
+  Ctrl-C, SIGTERM or SIGHUP of the batch (`_terminate`). A worker leaves Ctrl-C and SIGHUP
+  (a closed terminal) to the batch, which then stops it with SIGTERM: the clip it was
+  analysing unwinds, so its temporary files are removed, and the worker exits (`_run_job`).
 - `on_cluster`: a Dask distributed cluster (the ``cluster`` extra), whose workers must see
   the same paths.
 """
@@ -90,10 +92,40 @@ def die_with_parent(parent: int) -> None:
     ).start()
 
 
+class _Stopped(BaseException):
+    """Raised in a worker by SIGTERM while it analyses a clip (see `_run_job`)."""
+
+
+_in_job = False
+
+
+def _stop_worker(signum: int, _frame: Any) -> None:
+    """SIGTERM in a worker: unwind the clip being analysed, or exit at once when idle."""
+    if _in_job:
+        raise _Stopped
+    os._exit(128 + signum)
+
+
+def _run_job(*args: Any) -> dict[str, Any]:
+    """`analyze_clip` in a worker; stopped by SIGTERM, the clip's ``finally`` blocks run
+    (temporary files removed) and the worker exits with 143, as it would have."""
+    global _in_job
+    _in_job = True
+    try:
+        return analyze_clip(*args)
+    except _Stopped:
+        os._exit(128 + signal.SIGTERM)
+    finally:
+        _in_job = False
+
+
 def _init_worker(threads: int | None, parent: int) -> None:
-    """Worker set-up: Ctrl-C is the parent's business; end with the parent
-    (`die_with_parent`); optionally cap OpenCV threads."""
+    """Worker set-up: Ctrl-C and SIGHUP are the parent's business, SIGTERM unwinds the clip
+    (`_run_job`); end with the parent (`die_with_parent`); optionally cap OpenCV threads."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
     die_with_parent(parent)
     if threads is not None:
         import cv2
@@ -130,7 +162,7 @@ def in_processes(todo: list[Job], settings: Settings, n: int, threads: int | Non
     )
     try:
         futures: dict[Future[dict[str, Any]], Job] = {
-            pool.submit(analyze_clip, *j.args(settings)): j for j in todo
+            pool.submit(_run_job, *j.args(settings)): j for j in todo
         }
         for fut in as_completed(futures):
             yield futures[fut], _outcome(fut)

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stance.core.errors import BadInputError, StanceError
+from stance.core.errors import BadInputError, NoSpaceError, StanceError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from stance.core.atomic import SpaceNeed
     from stance.pipeline import Analysis, Settings
 
 
@@ -166,6 +167,53 @@ class ReportPaths:
             inputs=inputs,
         )
 
+    def space_needs(
+        self, *, frames: int, analysed: int, width: int, height: int
+    ) -> list[SpaceNeed]:
+        """The estimated size of each asked-for file (`stance.report.sizes`) for a video of
+        ``frames`` frames of ``width`` x ``height`` pixels, ``analysed`` of them analysed."""
+        from stance.core.atomic import SpaceNeed
+        from stance.report import sizes
+
+        estimates = (
+            ("--json", self.json, sizes.json_bytes(analysed)),
+            ("--csv", self.csv, sizes.csv_bytes(analysed)),
+            ("--html", self.html, sizes.html_bytes()),
+            ("--annotated", self.annotated, sizes.video_bytes(frames, width, height)),
+        )
+        return [SpaceNeed(o, p, size) for o, p, size in estimates if p is not None]
+
+    def check_space_for(self, video: Path, settings: Settings) -> None:
+        """Before the analysis: refuse when the asked-for files of ``video`` (probed here,
+        its container's frame count and size) will not fit on their disks.
+
+        Raises:
+            NoSpaceError: one line naming the folder, the free and the needed space.
+            BadInputError: the video cannot be read (as the analysis would say).
+        """
+        if not any((self.json, self.csv, self.html, self.annotated)):
+            return
+        from stance.io.source import probe_video
+
+        info = probe_video(video)
+        analysed = info.n_frames
+        if settings.max_fps and info.fps_nominal > settings.max_fps:
+            analysed = int(info.n_frames * settings.max_fps / info.fps_nominal) + 1
+        check_space(
+            self.space_needs(
+                frames=info.n_frames, analysed=analysed, width=info.width, height=info.height
+            )
+        )
+
+
+def check_space(needs: Sequence[SpaceNeed]) -> None:
+    """Raise `NoSpaceError` when ``needs`` do not fit (`stance.core.atomic.space_problem`)."""
+    from stance.core.atomic import space_problem
+
+    problem = space_problem(needs)
+    if problem is not None:
+        raise NoSpaceError(problem)
+
 
 def check_targets(
     files: Sequence[tuple[str, Path | None]],
@@ -212,7 +260,8 @@ def write_reports(
     quiet: bool,
     extra_json: dict[str, Any] | None = None,
 ) -> None:
-    """Print the terminal report, then write every asked-for file (each atomically).
+    """Print the terminal report, then write every asked-for file (each atomically), once
+    they are known to fit on their disks (`NoSpaceError` otherwise, before any is written).
 
     ``extra_json`` is merged into the JSON document (e.g. the live session's holds).
     """
@@ -220,6 +269,11 @@ def write_reports(
     from stance.report.terminal import render
 
     render(analysis, console)
+    video = analysis.video
+    needs = paths.space_needs(
+        frames=video.n_frames, analysed=len(analysis.raw), width=video.width, height=video.height
+    )
+    check_space(needs)  # before the first file, so that none is written when all cannot be
     if paths.json is not None:
         write_json_atomic({**to_dict(analysis), **(extra_json or {})}, paths.json)
         console.print(f"[dim]JSON written to {paths.json}[/]")

@@ -140,6 +140,7 @@ def analyze(
             lean_threshold=lean_threshold,
         )
         reports.check(inputs=[path])
+        reports.check_space_for(path, settings)
         keep = Keeper.open(person, date, clip=path)
         try:
             analysis = _run_with_progress(path, settings, quiet=quiet)

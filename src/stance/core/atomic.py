@@ -9,6 +9,12 @@ name the file system accepts can be written.
 written (a directory, a device, a folder that is a file or read-only, a name too long) and
 whether two paths are one file (also through links), so a run never ends in a traceback
 after its work, never overwrites its own input and never writes two outputs to one file.
+
+Free space: `space_problem` compares the estimated sizes of a run's outputs (`SpaceNeed`)
+with the free space of each file system they go to, before anything is written (creating an
+empty probe file succeeds even on a full disk); a disk that fills up while writing
+(``ENOSPC``, ``EDQUOT``) becomes `stance.core.errors.NoSpaceError` (`no_space_told`): one
+line, exit 5, the temporary file removed.
 """
 
 from __future__ import annotations
@@ -17,12 +23,16 @@ import errno
 import json
 import math
 import os
+import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from stance.core.errors import NoSpaceError
 
 TEMP_NAME_MAX = 64
 """Longest temporary file name (bytes): a dot, at most 32 characters of the target's name,
@@ -56,12 +66,13 @@ def atomic_path(target: Path, *, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` when the block
     succeeds (mode 0644), delete it when it fails."""
     target = Path(target)
-    tmp = temp_beside(target, suffix=suffix)
-    try:
-        yield tmp
-        move_into_place(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with no_space_told(target):
+        tmp = temp_beside(target, suffix=suffix)
+        try:
+            yield tmp
+            move_into_place(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def write_atomic(data: str | bytes, path: Path) -> None:
@@ -94,7 +105,7 @@ def name_max(folder: Path) -> int:
         return NAME_MAX_FALLBACK
 
 
-def _existing_ancestor(folder: Path) -> Path:
+def existing_ancestor(folder: Path) -> Path:
     """``folder`` or the nearest folder above it that exists (what a write would create in)."""
     folder = Path(os.path.abspath(folder))
     while not os.path.lexists(folder) and folder.parent != folder:
@@ -127,7 +138,7 @@ def target_problem(path: Path, option: str) -> str | None:
         return f"{shown} is a directory: give a file name."
     if st is not None and not stat.S_ISREG(st.st_mode):
         return f"{shown} is not a regular file (a device, pipe or socket): give a file name."
-    folder = _existing_ancestor(path.parent)
+    folder = existing_ancestor(path.parent)
     if not folder.is_dir():
         return f"{shown}: {folder} is a file, not a folder: give a path in a folder."
     limit = name_max(folder)
@@ -164,3 +175,109 @@ def same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
+
+
+# --------------------------------------------------------------------------- free space
+
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""``OSError`` numbers that mean the disk (or the user's quota) is full."""
+
+SPACE_MARGIN = 64 << 10
+"""Bytes kept free beyond the estimated outputs (64 KiB: file-system blocks and metadata)."""
+
+LOW_SPACE = 16 << 20
+"""A file system with less free space than this (16 MiB) is taken to be the reason a writing
+process stopped (the video encoder's pipe broke, `stance.io.video_writer`)."""
+
+
+@dataclass(frozen=True)
+class SpaceNeed:
+    """An output a run will write: its option (``--json``), its path, its estimated size in
+    bytes (see `stance.report.sizes`)."""
+
+    option: str
+    path: Path
+    size: int
+
+
+def errno_in_chain(err: BaseException, numbers: frozenset[int]) -> bool:
+    """True when ``err``, or an exception it was raised from or during, is an ``OSError``
+    whose ``errno`` is one of ``numbers`` (imageio-ffmpeg, for one, wraps a broken pipe)."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in numbers:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def free_space(folder: Path) -> int | None:
+    """Free bytes (for this user) on the file system of ``folder`` (or the nearest existing
+    folder above it); None when it cannot be told."""
+    try:
+        return int(shutil.disk_usage(existing_ancestor(folder)).free)
+    except OSError:
+        return None
+
+
+def megabytes(size: float) -> str:
+    """A byte count for people: ``340 KB``, ``1.2 MB``, ``12 MB``, ``3.4 GB``."""
+    if size >= 1e9:
+        return f"{size / 1e9:.1f} GB"
+    if size >= 1e7:
+        return f"{size / 1e6:.0f} MB"
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(size, 0) / 1e3:.0f} KB"
+
+
+def no_space_message(target: Path) -> str:
+    """One line: ``target`` could not be written because its disk is full."""
+    free = free_space(Path(target).parent)
+    left = f" ({megabytes(free)} free)" if free is not None else ""
+    return (
+        f"{target}: the disk is full{left}, so it was not written (nothing half-written is "
+        "left). Free some space or write somewhere else, then run it again."
+    )
+
+
+@contextmanager
+def no_space_told(target: Path) -> Iterator[None]:
+    """Turn a full disk (``ENOSPC``/``EDQUOT``) met while writing ``target`` into
+    `NoSpaceError` naming ``target`` (also one raised for an inner temporary file); other
+    errors pass unchanged."""
+    try:
+        yield
+    except NoSpaceError:
+        raise NoSpaceError(no_space_message(target)) from None
+    except OSError as err:
+        if errno_in_chain(err, NO_SPACE_ERRNOS):
+            raise NoSpaceError(no_space_message(target)) from None
+        raise
+
+
+def space_problem(needs: Sequence[SpaceNeed]) -> str | None:
+    """Why the outputs ``needs`` do not fit (one line naming the folder, the free space, the
+    space needed per option and what to do), or None when they do. Outputs on one file
+    system are added up; ``SPACE_MARGIN`` is kept free on each."""
+    groups: dict[int, list[SpaceNeed]] = {}
+    folders: dict[int, Path] = {}
+    for need in needs:
+        folder = existing_ancestor(Path(need.path).parent)
+        try:
+            device = folder.stat().st_dev
+        except OSError:
+            continue
+        groups.setdefault(device, []).append(need)
+        folders.setdefault(device, folder)
+    for device, group in groups.items():
+        free = free_space(folders[device])
+        total = sum(n.size for n in group) + SPACE_MARGIN
+        if free is None or free >= total:
+            continue
+        each = ", ".join(f"{n.option} {megabytes(n.size)}" for n in group)
+        return (
+            f"Not enough free space in {folders[device]}: {megabytes(free)} free, about "
+            f"{megabytes(total)} needed ({each}). Free some space or write somewhere else."
+        )
+    return None

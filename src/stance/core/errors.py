@@ -7,6 +7,8 @@ Exit codes (documented in the README):
     3  no valid test found: the clip does not show a judgeable single-leg stance test
        ("cannot tell", with the reason)
     4  pose model unavailable (cannot download or build it)
+    5  an output cannot be written: not enough free space (checked before writing, or the
+       disk filled up while writing); nothing half-written is left
 """
 
 from __future__ import annotations
@@ -34,3 +36,11 @@ class ModelError(StanceError):
     """The pose model cannot be found, downloaded, built or verified."""
 
     exit_code = 4
+
+
+class NoSpaceError(StanceError):
+    """Not enough free space for an output (found before writing, or ENOSPC/EDQUOT while
+    writing, or the video encoder's pipe broken on a full disk). Nothing half-written is
+    left at the target."""
+
+    exit_code = 5

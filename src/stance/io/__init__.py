@@ -3,6 +3,8 @@
 - ``file_kind``: what a file is from its first bytes (video container, still image, text),
   and why a video would not open.
 - ``source``: open and probe a video (rotation, variable frame rate), iterate its frames.
+- ``stream_scan``: the packets each stream really holds (a video shorter than its audio is
+  not a truncated file).
 - ``video_writer``: write an annotated video (H.264 through ffmpeg, atomic).
 - ``ffmpeg``: run the ffmpeg that imageio-ffmpeg ships.
 - ``models``: the pose-model cache (manifest, checksum pins, lock) and its public calls;

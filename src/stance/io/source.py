@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,7 @@ class _Opened:
     rotate_code: int | None  # cv2.rotate code still to apply here, None if OpenCV did it
     first_image: np.ndarray  # already rotated
     first_t_s: float
+    file: Path  # the file opened (``info.path`` is the path as given, for messages)
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -184,9 +185,20 @@ def _stream(
                 continue
             t_kept = t
             yield Frame(index, t, finish(image))
-        _check_complete(info, n_decoded, t_prev)
+        _check_complete(info, n_decoded, t_prev, opened.file)
     finally:
         cap.release()
+
+
+def as_decoded(info: VideoInfo, decoded_s: float) -> VideoInfo:
+    """``info`` with the frame count and duration of the video as decoded (``decoded_s``
+    seconds, first frame to last plus one frame) where the container overstated them by more
+    than ``1 - TRUNCATION_FRACTION``: a Matroska, WebM or fragmented MP4 file states its
+    longest stream's duration, so a 16-s video with 40 s of audio claims 40 s. Otherwise
+    ``info`` unchanged (its claims are close enough, and exact for MP4 and MOV)."""
+    if info.duration_s <= 0 or decoded_s <= 0 or decoded_s >= TRUNCATION_FRACTION * info.duration_s:
+        return info
+    return replace(info, n_frames=round(decoded_s * info.fps_nominal), duration_s=decoded_s)
 
 
 def _repair_time(raw_s: float, prev_s: float | None, dt_fallback_s: float) -> float:
@@ -204,22 +216,43 @@ def _repair_time(raw_s: float, prev_s: float | None, dt_fallback_s: float) -> fl
     return raw_s
 
 
-def _check_complete(info: VideoInfo, n_decoded: int, t_last_s: float) -> None:
+def _check_complete(
+    info: VideoInfo, n_decoded: int, t_last_s: float, file: Path | None = None
+) -> None:
     """Raise if decoding stopped far short of what the container claims (truncated file).
 
     Both the count and the time must fall short, so frame-count estimates that are a
-    little (or, for variable frame rates, a lot) off do not misfire.
+    little (or, for variable frame rates, a lot) off do not misfire. A Matroska, WebM or
+    fragmented MP4 file claims the duration of its longest stream: when its audio runs on
+    past the video, the video's own packets decide (`_video_shorter_than_file`; not asked
+    when ``file`` is None).
     """
     if info.n_frames <= 0 or info.duration_s <= 0:
         return
     few_frames = n_decoded < TRUNCATION_FRACTION * info.n_frames
     stopped_early = t_last_s + 1.0 / info.fps_nominal < TRUNCATION_FRACTION * info.duration_s
-    if few_frames and stopped_early:
+    if not (few_frames and stopped_early):
+        return
+    if file is None or not _video_shorter_than_file(info, n_decoded, file):
         raise BadInputError(
             f"{info.path}: the video looks truncated or corrupt: only {n_decoded} of "
             f"{info.n_frames} frames decoded (stopped at {t_last_s:.1f} s of "
             f"{info.duration_s:.1f} s). Copy or export the original file again."
         )
+
+
+def _video_shorter_than_file(info: VideoInfo, n_decoded: int, file: Path) -> bool:
+    """True when the file is whole and only its video stream is shorter than the container
+    says: the demuxer reads it to the end without an error, its data (the audio) reaches the
+    container's duration, and nearly all of the video stream's own packets decoded. Checked
+    only when decoding fell short, so a normal clip is never scanned."""
+    from stance.io.stream_scan import scan_streams
+
+    extent = scan_streams(file)
+    if extent is None:
+        return False
+    whole = extent.clean and extent.data_end_s >= TRUNCATION_FRACTION * info.duration_s
+    return whole and n_decoded >= TRUNCATION_FRACTION * extent.video_packets
 
 
 def _open_checked(path: str | Path) -> _Opened:
@@ -259,14 +292,14 @@ def _open_checked(path: str | Path) -> _Opened:
     try:
         if not cap.isOpened():
             raise BadInputError(f"{shown}: {diagnose_open_failure(p)}")
-        opened = _inspect(cap, shown)
+        opened = _inspect(cap, shown, p)
     except BaseException:
         cap.release()
         raise
     return opened
 
 
-def _inspect(cap: cv2.VideoCapture, shown: str) -> _Opened:
+def _inspect(cap: cv2.VideoCapture, shown: str, file: Path) -> _Opened:
     """Read the container's claims and the first frame; decide who applies rotation."""
     import cv2
 
@@ -319,7 +352,7 @@ def _inspect(cap: cv2.VideoCapture, shown: str) -> _Opened:
         rotation_deg=rotation,
         codec=_fourcc_name(cap.get(cv2.CAP_PROP_FOURCC)),
     )
-    return _Opened(cap, info, rotate_code, image, first_t)
+    return _Opened(cap, info, rotate_code, image, first_t, file)
 
 
 def _rotate_code(rotation: int) -> int | None:

@@ -3,16 +3,35 @@
 Used for `analyze --annotated`, `live --headless` and `live --record`. Encoding goes through
 the ffmpeg binary of imageio-ffmpeg (no system ffmpeg needed). The file appears at its
 path only when `close()` succeeds; an error or an interruption leaves nothing there.
+
+A full disk stops ffmpeg, which our side sees as a broken pipe (or as a file without its
+index when the disk fills at the end): either becomes one line, `NoSpaceError` (exit 5) when
+the disk is full, else `FfmpegError`, with the temporary file removed.
 """
 
 from __future__ import annotations
 
+import errno
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stance.core.atomic import move_into_place, target_problem, temp_beside
+from stance.core.atomic import (
+    LOW_SPACE,
+    NO_SPACE_ERRNOS,
+    errno_in_chain,
+    free_space,
+    move_into_place,
+    no_space_message,
+    target_problem,
+    temp_beside,
+)
+from stance.core.errors import NoSpaceError
+from stance.io.ffmpeg import FfmpegError
 
 CRF = 23
 """x264 constant rate factor: 23 is ffmpeg's default, visually clean at modest size."""
@@ -47,12 +66,27 @@ class H264Writer:
         self._tmp: Path | None = None
 
     def write(self, image: np.ndarray) -> None:
-        """Append one frame."""
+        """Append one frame.
+
+        Raises:
+            NoSpaceError: the disk is full (ffmpeg stopped); FfmpegError: ffmpeg stopped.
+        """
         img = even(image)
-        if self._writer is None:
-            self._open(img.shape[1], img.shape[0])
-        self._writer.send(np.ascontiguousarray(img))
+        with self._told():
+            if self._writer is None:
+                self._open(img.shape[1], img.shape[0])
+            self._writer.send(np.ascontiguousarray(img))
         self.frames += 1
+
+    @contextmanager
+    def _told(self) -> Iterator[None]:
+        """Turn ffmpeg stopping (a broken pipe, a full disk) into one line naming the path."""
+        try:
+            yield
+        except NoSpaceError:
+            raise NoSpaceError(no_space_message(self.path)) from None
+        except OSError as err:
+            raise encoder_stopped(self.path, err) from None
 
     def _open(self, width: int, height: int) -> None:
         import imageio_ffmpeg
@@ -87,10 +121,14 @@ class H264Writer:
         writer, self._writer = self._writer, None
         assert self._tmp is not None
         try:
-            writer.close()
-            if real_fps is not None and real_fps > 0 and abs(self.fps / real_fps - 1) > 1e-6:
-                retime(self._tmp, self.fps / real_fps)
-            move_into_place(self._tmp, self.path)
+            with self._told():
+                writer.close()
+                if not mp4_complete(self._tmp):
+                    # ffmpeg exits quietly when it cannot finish the file (its index)
+                    raise OSError(errno.EPIPE, "the encoder did not finish the file")
+                if real_fps is not None and real_fps > 0 and abs(self.fps / real_fps - 1) > 1e-6:
+                    retime(self._tmp, self.fps / real_fps)
+                move_into_place(self._tmp, self.path)
         finally:
             self._tmp.unlink(missing_ok=True)
 
@@ -112,6 +150,48 @@ class H264Writer:
             self.close()
         else:
             self.abort()
+
+
+def encoder_stopped(path: Path, err: OSError) -> NoSpaceError | FfmpegError:
+    """The error to raise when ffmpeg stopped writing ``path`` (``err``: what our side saw):
+    `NoSpaceError` when the disk is full (``ENOSPC``, or a broken pipe with less than
+    ``LOW_SPACE`` left), else `FfmpegError`; each one line."""
+    free = free_space(path.parent)
+    if errno_in_chain(err, NO_SPACE_ERRNOS) or (free is not None and free < LOW_SPACE):
+        return NoSpaceError(no_space_message(path))
+    return FfmpegError(
+        f"{path}: the video encoder (ffmpeg) stopped while writing it ({err.strerror or err}"
+        "), so it was not written. Run it again; if it happens again, please report it."
+    )
+
+
+def mp4_complete(path: Path) -> bool:
+    """True when the MP4 ``path`` is whole: its top-level boxes end exactly at the end of the
+    file and one is the index (``moov``). Only box headers are read."""
+    try:
+        size = path.stat().st_size
+        found, pos = False, 0
+        with path.open("rb") as f:
+            while pos < size:
+                f.seek(pos)
+                head = f.read(8)
+                if len(head) < 8:
+                    return False
+                length, kind = struct.unpack(">I4s", head)
+                if length == 1:
+                    big = f.read(8)
+                    if len(big) < 8:
+                        return False
+                    length = struct.unpack(">Q", big)[0]
+                elif length == 0:
+                    length = size - pos
+                if length < 8:
+                    return False
+                found |= kind == b"moov"
+                pos += length
+        return found and pos == size
+    except OSError:
+        return False
 
 
 def retime(video: Path, scale: float) -> None:

@@ -252,6 +252,8 @@ class LiveRunner:
             ok = True
         finally:
             self._stop.set()
+            if src.is_alive():  # interrupted (Ctrl-C, SIGTERM): the recorder's writer must
+                src.join(timeout=10)  # stop before it is aborted, or it opens a new file
             session.close()
             if out is not None:
                 out.close() if ok else out.abort()

@@ -7,4 +7,5 @@
 - ``series_csv``: the per-frame series as CSV.
 - ``html_page``: the self-contained HTML report (plots, key frames).
 - ``overlay`` and ``annotate``: the annotated video.
+- ``sizes``: each report file's estimated size (for the free-space check).
 """
