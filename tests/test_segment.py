@@ -118,3 +118,46 @@ def test_no_double_stance_before_means_no_baseline() -> None:
     assert seg.trials[0].lifted is Side.LEFT
     assert seg.trials[0].baseline is None
     assert seg.trials[1].baseline is not None
+
+
+def _foot_behind(track: PoseTrack, *, bend_world: bool) -> PoseTrack:
+    """The synthetic protocol with every lifted foot hidden behind the standing leg (the
+    "stork" version): the pose model sees neither foot's landmarks (visibility 0) and puts the
+    knees level; with ``bend_world`` its 3-D landmarks bend the lifted knee 100 degrees."""
+    vis = track.visibility.copy()
+    xy = track.xy.copy()
+    world = track.world.copy()
+    for side, t_up, t_down in phase_times():
+        hold = (track.t_s >= t_up) & (track.t_s < t_down + 0.7)
+        foot = [LM.of(side, p) for p in ("ankle", "heel", "foot_index")]
+        vis[np.ix_(hold, foot)] = 0.0
+        knee, other = LM.of(side, "knee"), LM.of(side.other, "knee")
+        xy[hold, knee, 1] = xy[hold, other, 1]  # the knees level in the image
+        if bend_world:
+            shank = world[hold, LM.of(side, "ankle")] - world[hold, knee]
+            length = np.linalg.norm(shank, axis=-1, keepdims=True)
+            a = np.radians(100.0)  # rotate the shank backward (away from the camera)
+            behind = np.stack(
+                [np.zeros(len(length)), -np.cos(a) * length[:, 0], -np.sin(a) * length[:, 0]],
+                axis=-1,
+            )
+            world[hold, LM.of(side, "ankle")] = world[hold, knee] + behind
+    return replace(track, xy=xy, visibility=vis, world=world)
+
+
+def test_a_foot_lifted_behind_is_found_from_the_bent_knee() -> None:
+    """Issue 21: a foot held behind the standing leg, hidden from the camera, is a hold: the
+    3-D knee flexion tells it (without it the clip had 'no single-leg stance found')."""
+    track = make_test_track()
+    assert not _segment(_foot_behind(track, bend_world=False)).trials
+    seg = _segment(_foot_behind(track, bend_world=True))
+    assert [tr.lifted for tr in seg.trials] == [Side.LEFT, Side.RIGHT]
+    for tr, (_, t_up, t_down) in zip(seg.trials, phase_times(), strict=True):
+        assert abs(tr.start_s - t_up) < 0.5 and abs(tr.end_s - (t_down + 0.7)) < 0.5
+
+
+def test_a_straight_leg_in_quiet_stance_is_no_bent_knee_lift() -> None:
+    from stance.analysis.segment import bent_knee_lift
+
+    track = make_test_track(lift_feet=False)
+    assert np.nanmax(np.abs(bent_knee_lift(track))) < 0.04

@@ -197,7 +197,49 @@ def foot_lift(
     higher_knee = (
         np.isfinite(knee) & (np.abs(knee) >= params.lift_on * leg) & ~(np.abs(feet) >= np.abs(knee))
     )
-    return np.asarray(np.where(higher_knee, knee, feet) / leg)
+    lift = np.where(higher_knee, knee, feet) / leg
+    # a foot hidden behind the standing leg: only that foot unseen, both knees seen
+    seen = {
+        s: np.any([np.all(np.isfinite(track.point(LM.of(s, p))), axis=-1) for p in _PARTS], axis=0)
+        for s in Side
+    }
+    knees = np.all(np.isfinite(track.point(LM.LEFT_KNEE)), axis=-1) & np.all(
+        np.isfinite(track.point(LM.RIGHT_KNEE)), axis=-1
+    )
+    bent = bent_knee_lift(track)
+    behind = knees & np.where(
+        bent > 0, seen[Side.RIGHT] & ~seen[Side.LEFT], seen[Side.LEFT] & ~seen[Side.RIGHT]
+    )
+    use_bent = behind & ~(np.abs(lift) >= params.lift_on) & (np.abs(bent) >= params.lift_on)
+    return np.asarray(np.where(use_bent, bent, lift))
+
+
+SHANK_FRACTION = 0.5
+"""Shank (knee to ankle) as a share of the leg (hip to ankle): about 0.5 on adults."""
+
+
+def knee_flexion_deg(track: PoseTrack, side: Side) -> np.ndarray:
+    """(T,) knee flexion of ``side`` in degrees (0 = straight) from the 3-D world landmarks,
+    which the pose model fills in for a foot hidden behind the other leg; NaN where unknown."""
+    hip, knee, ankle = (track.world[:, LM.of(side, p)] for p in ("hip", "knee", "ankle"))
+    a, b = hip - knee, ankle - knee
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+    return np.asarray(180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+def bent_knee_lift(track: PoseTrack) -> np.ndarray:
+    """(T,) LEFT foot height above the RIGHT foot in leg lengths as the knees' flexion implies
+    with the thighs hanging: a shank bent by ``f`` lifts its foot ``SHANK_FRACTION x (1 - cos
+    f)``. Used only where one foot cannot be seen while the other foot and both knees can: a foot lifted BEHIND the standing leg (the
+    "stork" version of the test) is hidden from a frontal camera and its knee stays level
+    with the other one, but its knee is bent 60-120 degrees while the standing knee is
+    straight. In quiet stance the two estimates differ by about 0.02."""
+    left, right = (
+        SHANK_FRACTION * (1.0 - np.cos(np.radians(knee_flexion_deg(track, s))))
+        for s in (Side.LEFT, Side.RIGHT)
+    )
+    return np.asarray(left - right)
 
 
 def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmentation:
