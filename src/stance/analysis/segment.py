@@ -231,10 +231,11 @@ def knee_flexion_deg(track: PoseTrack, side: Side) -> np.ndarray:
 def bent_knee_lift(track: PoseTrack) -> np.ndarray:
     """(T,) LEFT foot height above the RIGHT foot in leg lengths as the knees' flexion implies
     with the thighs hanging: a shank bent by ``f`` lifts its foot ``SHANK_FRACTION x (1 - cos
-    f)``. Used only where one foot cannot be seen while the other foot and both knees can: a foot lifted BEHIND the standing leg (the
-    "stork" version of the test) is hidden from a frontal camera and its knee stays level
-    with the other one, but its knee is bent 60-120 degrees while the standing knee is
-    straight. In quiet stance the two estimates differ by about 0.02."""
+    f)``. Used only where one foot cannot be seen while the other foot and both knees can: a
+    foot lifted BEHIND the standing leg (the "stork" version of the test) is hidden from a
+    frontal camera and its knee stays level with the other one, but its knee is bent 60-120
+    degrees while the standing knee is straight. In quiet stance the two estimates differ by
+    about 0.02."""
     left, right = (
         SHANK_FRACTION * (1.0 - np.cos(np.radians(knee_flexion_deg(track, s))))
         for s in (Side.LEFT, Side.RIGHT)
