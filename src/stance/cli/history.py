@@ -6,7 +6,7 @@ the analysis starts, so a database problem never costs an analysis.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -57,12 +57,13 @@ def failure_doc(path: Path | None, settings: Settings, message: str) -> dict[str
     """The analysis document of a test that found nobody to judge ("cannot tell")."""
     from stance import __version__
     from stance.analysis.judge import Outcome
+    from stance.report.document import settings_dict
     from stance.report.wording import cannot_tell_line
 
     return {
         "tool": {"version": __version__},
         "input": {"path": str(path) if path else "camera"},
-        "settings": asdict(settings),  # as every analysis document records them
+        "settings": settings_dict(settings),  # as every analysis document records them
         "verdict": {
             "outcome": Outcome.CANNOT_TELL.value,
             "reason": message,
@@ -280,7 +281,8 @@ def history(
     """Show the tests kept with --person: per standing leg the drop, lean, shift and hold,
     and whether each test improved, got worse or did not really change.
 
-    Exit codes: 0 done, 2 bad option or an unusable history database.
+    Exit codes: 0 done, 2 bad option, no such test, an import refused (nothing of it is
+    stored) or an unusable history database.
     """
     from rich.console import Console
 
