@@ -371,6 +371,15 @@ def batch(
             raise fail(err) from None
         except KeyboardInterrupt:  # before any clip started: nothing to summarise
             raise typer.Exit(130) from None
+    if result.unreadable:
+        from stance.batch.runner import unreadable_words
+
+        stderr_console().print(
+            f"[bold yellow]Warning:[/] {unreadable_words(result.unreadable)}; the clips in "
+            "them were not analysed (make them readable and run again with --resume).",
+            highlight=False,
+            soft_wrap=True,
+        )
     c = result.counts
     state = "Interrupted" if result.interrupted else "Done"
     Console(stderr=True).print(

@@ -183,7 +183,8 @@ def _from_analysis(doc: dict[str, Any], path: Path, person: str) -> TestRecord:
         recording = recording_of(clip)
     else:  # the clip is not here: date the test by its result file
         when = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
-        recording = Recording(None, when, DateSource.FILE)
+        sha = doc.get("input", {}).get("sha256")  # a batch result names its clip's content
+        recording = Recording(sha if isinstance(sha, str) else None, when, DateSource.FILE)
     html = path.with_suffix(".html")
     try:
         test = record_from_doc(

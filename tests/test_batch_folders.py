@@ -1,0 +1,139 @@
+"""What a batch takes from its folders and what it leaves in its output folder (issue 22,
+items 8, 10, 13): hidden files skipped, unreadable folders said, and no absolute local path
+in anything meant to be shared."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE
+from stance.batch.discover import discover
+from stance.core.errors import BadInputError
+from stance.history.store import HistoryStore
+from stance.io.recording import file_sha256
+from test_batch import FAST, _summary, batch
+from test_cli import _assert_clean_failure, stance
+
+APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 200
+
+
+def _model() -> Path:
+    from stance.io.models import ensure_model
+
+    return ensure_model(None)
+
+
+@pytest.mark.forged_json  # the clip results are checked here by hand
+def test_a_shared_batch_folder_holds_no_local_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Items 8 and 10: a Mac-copied folder (AppleDouble files, a hidden folder), a bad clip
+    and --html: every file of the output names clips relative to the folder given and the
+    model by its name; no absolute path of the input or the model."""
+    src = tmp_path / "Patients" / "Jane Doe"
+    (src / "visit1").mkdir(parents=True)
+    (src / ".Trashes").mkdir()
+    shutil.copy(SAMPLE, src / "visit1" / "IMG_1.MOV")
+    (src / "visit1" / "._IMG_1.MOV").write_bytes(APPLE_DOUBLE)
+    (src / "._bad.mp4").write_bytes(APPLE_DOUBLE)
+    (src / ".Trashes" / "old.mp4").write_text("not a video\n" * 20)
+    (src / "bad.mp4").write_text("this is not a video\n" * 20)
+    model = _model()
+    out = tmp_path / "out"
+    res = batch(src, "--out", out, "--html", *FAST)
+    assert res.returncode == 2, res.stderr  # bad.mp4 only
+    assert "Traceback" not in res.stderr
+    rows = {r["file"]: r for r in _summary(out)["clips"]}
+    assert set(rows) == {"visit1/IMG_1.MOV", "bad.mp4"}  # no AppleDouble, no hidden folder
+    assert rows["visit1/IMG_1.MOV"]["status"] == "ok"
+    assert rows["bad.mp4"]["error"].startswith("bad.mp4")
+    assert rows["visit1/IMG_1.MOV"]["result"].startswith("clips/")
+    result = json.loads((out / rows["visit1/IMG_1.MOV"]["result"]).read_text())
+    assert result["input"]["path"] == "visit1/IMG_1.MOV"
+    assert result["model"]["path"] == model.name
+    private = [str(tmp_path), str(tmp_path.resolve()), str(model.parent), str(model.resolve())]
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"summary.csv", "summary.json", "index.html"}
+    for p in written:
+        text = p.read_bytes().decode("utf-8", "replace")
+        for local in private:
+            assert local not in text, (p.name, local)
+    assert not any(p.name.startswith("._") for p in (out / "clips").iterdir())
+    # the folder still imports into a history with each clip's content, the clip not at hand
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    res = stance("history", "--import", out, "--person", "Jane")
+    assert res.returncode == 0 and "Imported 1 test(s)" in res.stdout, res.stderr
+    with HistoryStore() as store:
+        (test,) = store.tests("Jane")
+    assert test.content_sha256 == file_sha256(SAMPLE) == result["input"]["sha256"]
+
+
+def test_a_model_path_is_recorded_by_its_name() -> None:
+    from stance.pipeline import Settings
+    from stance.report.document import settings_dict
+
+    assert settings_dict(Settings(model="/home/jane/models/a.task"))["model"] == "a.task"
+    assert settings_dict(Settings(model="pose_landmarker_full"))["model"] == "pose_landmarker_full"
+    assert settings_dict(Settings())["model"] is None
+
+
+def test_hidden_files_are_taken_only_when_named(tmp_path: Path) -> None:
+    (tmp_path / ".hidden").mkdir()
+    shutil.copy(SAMPLE, tmp_path / ".hidden" / "a.mp4")
+    shutil.copy(SAMPLE, tmp_path / ".b.mp4")
+    (tmp_path / "._c.mov").write_bytes(APPLE_DOUBLE)
+    shutil.copy(SAMPLE, tmp_path / "d.mp4")
+    assert [i.name for i in discover([tmp_path]).inputs] == ["d.mp4"]
+    named = discover([tmp_path / "._c.mov", tmp_path / ".hidden"]).inputs
+    assert [(i.name, i.explicit) for i in named] == [("._c.mov", True), ("a.mp4", False)]
+
+
+def _unlistable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """os.scandir of ``folder`` fails as an unreadable folder does for a user (the suite
+    runs as root, which chmod 000 does not stop)."""
+    real = os.scandir
+
+    def scandir(path: os.PathLike[str] | str = ".") -> object:
+        if Path(path).resolve() == folder.resolve():
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_unreadable_folders_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 13: the walker reports the folder it could not list; with nothing else found
+    the error says so."""
+    from stance.batch.runner import run_batch
+    from stance.pipeline import Settings
+
+    (tmp_path / "in" / "locked").mkdir(parents=True)
+    shutil.copy(SAMPLE, tmp_path / "in" / "locked" / "a.mp4")
+    (tmp_path / "in" / "open").mkdir()
+    shutil.copy(SAMPLE, tmp_path / "in" / "open" / "b.mp4")
+    _unlistable(monkeypatch, tmp_path / "in" / "locked")
+    found = discover([tmp_path / "in"])
+    assert [i.name for i in found.inputs] == ["open/b.mp4"]
+    assert found.unreadable == [tmp_path / "in" / "locked"]
+    with pytest.raises(BadInputError, match=r"No video files found .*1 folder\(s\) could not be"):
+        run_batch([tmp_path / "in" / "locked"], tmp_path / "out", settings=Settings())
+    assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod 000 folder")
+def test_unreadable_folder_warning_as_a_user_sees_it(tmp_path: Path) -> None:
+    locked = tmp_path / "in" / "locked"
+    locked.mkdir(parents=True)
+    shutil.copy(SAMPLE, locked / "a.mp4")
+    locked.chmod(0)
+    try:
+        res = batch(tmp_path / "in", "--out", tmp_path / "out")
+        _assert_clean_failure(res, 2, "1 folder(s) could not be read")
+        assert str(locked) in res.stderr.replace("\n", "")
+    finally:
+        locked.chmod(0o755)
