@@ -1,12 +1,15 @@
 """What a batch takes from its folders and what it leaves in its output folder (issue 22,
-items 8, 10, 13): hidden files skipped, unreadable folders said, and no absolute local path
-in anything meant to be shared."""
+items 8, 10, 12, 13): hidden files skipped, unreadable folders said, one batch per --out,
+and no absolute local path in anything meant to be shared."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ import pytest
 from conftest import SAMPLE
 from stance.batch.discover import discover
 from stance.core.errors import BadInputError
+from stance.core.lock import LOCK_NAME, FolderBusyError, folder_lock
 from stance.history.store import HistoryStore
 from stance.io.recording import file_sha256
 from test_batch import FAST, _summary, batch
@@ -137,3 +141,41 @@ def test_unreadable_folder_warning_as_a_user_sees_it(tmp_path: Path) -> None:
         assert str(locked) in res.stderr.replace("\n", "")
     finally:
         locked.chmod(0o755)
+
+
+def test_a_second_batch_on_one_out_stops_at_once(tmp_path: Path) -> None:
+    """Item 12: while one batch holds --out, another stops with one line and exit 2,
+    writing nothing there."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    shutil.copy(SAMPLE, src / "a.mp4")
+    out.mkdir()
+    with folder_lock(out, what="test"):
+        res = batch(src, "--out", out, *FAST)
+    _assert_clean_failure(res, 2, f"--out {out} is in use by another stance batch")
+    assert f"(process {os.getpid()})" in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME, "clips"]
+    assert not list((out / "clips").iterdir())
+
+
+def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
+    code = (
+        "import sys, time; from pathlib import Path; from stance.core.lock import folder_lock\n"
+        "with folder_lock(Path(sys.argv[1]), what='x'):\n"
+        "    print('held', flush=True); time.sleep(60)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with (
+            pytest.raises(FolderBusyError, match=f"process {holder.pid}"),
+            folder_lock(tmp_path, what="x"),
+        ):
+            pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with folder_lock(tmp_path, what="x") as lock:  # stale file, no stale lock
+        assert lock.read_text().strip() == str(os.getpid())

@@ -28,6 +28,7 @@ from stance.batch.rows import RowStatus, SummaryRow, counts, write_summary
 from stance.batch.worker import Job
 from stance.core.atomic import name_max, unwritable
 from stance.core.errors import BadInputError
+from stance.core.lock import folder_lock
 from stance.io.recording import file_sha256
 from stance.pipeline import Settings
 from stance.report.document import settings_dict
@@ -194,6 +195,7 @@ def run_batch(
     analysed again (the report needs the frames). An ``index.html`` from an earlier run is
     rebuilt even without ``html``, so it never disagrees with the summary.
 
+    Only one batch at a time writes to ``out``: it is locked (`stance.core.lock`) once made.
     The outputs name each clip by `Input.name`, relative to the folder given (no absolute
     local path). Folders that could not be read are skipped and listed in
     `BatchResult.unreadable`.
@@ -202,6 +204,7 @@ def run_batch(
         BadInputError: ``out`` cannot take the results (`check_out`, before any work), no
             input was found (the message says which folders could not be read), or the
             cluster cannot be used.
+        FolderBusyError: another batch is writing to ``out``.
     """
     out = Path(out)
     check_out(out)
@@ -216,19 +219,20 @@ def run_batch(
         (out / "clips").mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise BadInputError(f"--out {out}: cannot create it ({err.strerror or err}).") from None
-    _clean_stale(out)
-    result = _run(
-        found.inputs,
-        out,
-        settings,
-        workers=workers,
-        threads=threads,
-        resume=resume,
-        cluster=cluster,
-        progress=progress,
-        html=html,
-        on_result=on_result,
-    )
+    with folder_lock(out, what=f"--out {out}"):
+        _clean_stale(out)
+        result = _run(
+            found.inputs,
+            out,
+            settings,
+            workers=workers,
+            threads=threads,
+            resume=resume,
+            cluster=cluster,
+            progress=progress,
+            html=html,
+            on_result=on_result,
+        )
     result.unreadable = found.unreadable
     return result
 
@@ -254,7 +258,7 @@ def _run(
     html: bool,
     on_result: Callable[[ClipResult], None] | None,
 ) -> BatchResult:
-    """`run_batch` once ``out`` is checked and made."""
+    """`run_batch` once ``out`` is checked, made and locked."""
     rows: list[SummaryRow | None] = [None] * len(inputs)
     jobs = _jobs(inputs, out, settings, html, rows)
 

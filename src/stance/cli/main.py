@@ -317,8 +317,9 @@ def batch(
 ) -> None:
     """Analyse many clips in parallel into OUT/clips/*.json plus OUT/summary.csv and .json.
 
-    Exit codes: 0 every clip judged or "cannot tell", 2 any clip failed (or bad usage),
-    130 interrupted (the summary of what finished is written).
+    Exit codes: 0 every clip judged or "cannot tell", 2 any clip failed (or bad usage, or
+    another batch is writing to OUT), 130 interrupted (the summary of what finished is
+    written).
     """
     from rich.console import Console
     from rich.progress import (
