@@ -68,9 +68,13 @@ def test_a_shared_batch_folder_holds_no_local_path(
         for local in private:
             assert local not in text, (p.name, local)
     assert not any(p.name.startswith("._") for p in (out / "clips").iterdir())
-    # the folder still imports into a history with each clip's content, the clip not at hand
+    # the folder still imports into a history with each clip's content, the clip not at
+    # hand; another clip at the same relative path from where the import runs is not taken
     monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
-    res = stance("history", "--import", out, "--person", "Jane")
+    other = tmp_path / "elsewhere"
+    (other / "visit1").mkdir(parents=True)
+    (other / "visit1" / "IMG_1.MOV").write_bytes(SAMPLE.read_bytes() + b"another clip")
+    res = stance("history", "--import", out, "--person", "Jane", cwd=other)
     assert res.returncode == 0 and "Imported 1 test(s)" in res.stdout, res.stderr
     with HistoryStore() as store:
         (test,) = store.tests("Jane")

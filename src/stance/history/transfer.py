@@ -178,13 +178,7 @@ def _from_analysis(doc: dict[str, Any], path: Path, person: str) -> TestRecord:
         raise BadInputError("its 'findings' are not JSON objects")
     if not isinstance(doc.get("settings", {}).get("thresholds", {}), dict):
         raise BadInputError("its 'settings.thresholds' is not a JSON object")
-    clip = Path(str(doc.get("input", {}).get("path", "")))
-    if clip.is_file():
-        recording = recording_of(clip)
-    else:  # the clip is not here: date the test by its result file
-        when = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
-        sha = doc.get("input", {}).get("sha256")  # a batch result names its clip's content
-        recording = Recording(sha if isinstance(sha, str) else None, when, DateSource.FILE)
+    recording = _recording(doc, path)
     html = path.with_suffix(".html")
     try:
         test = record_from_doc(
@@ -197,6 +191,22 @@ def _from_analysis(doc: dict[str, Any], path: Path, person: str) -> TestRecord:
     except (TypeError, ValueError) as err:
         raise BadInputError(f"it is not a stance analysis ({err})") from None
     return record_from_dict(record_to_dict(test))  # the same checks as an exported test
+
+
+def _recording(doc: dict[str, Any], path: Path) -> Recording:
+    """The recording an analysis was made from: the clip its ``input.path`` names, when it
+    is at hand (and, for a batch result, which records ``input.sha256``, has that content:
+    its path is relative to a folder this import does not know); else the result file's
+    time, with the content hash the result records (if any)."""
+    sha = doc.get("input", {}).get("sha256")
+    sha = sha if isinstance(sha, str) else None
+    clip = Path(str(doc.get("input", {}).get("path", "")))
+    if clip.is_file():
+        found = recording_of(clip)
+        if sha is None or found.sha256 == sha:
+            return found
+    when = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+    return Recording(sha, when, DateSource.FILE)
 
 
 # --------------------------------------------------------------------------- one record
