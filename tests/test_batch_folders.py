@@ -133,6 +133,45 @@ def test_unreadable_folders_are_named(tmp_path: Path, monkeypatch: pytest.Monkey
     assert not (tmp_path / "out" / "summary.csv").exists()
 
 
+_UNLISTABLE_CLI = """
+import os, sys
+from pathlib import Path
+locked, real = Path(sys.argv.pop(1)).resolve(), os.scandir
+def scandir(path="."):
+    if Path(path).resolve() == locked:
+        raise PermissionError(13, "Permission denied", str(path))
+    return real(path)
+os.scandir = scandir
+from stance.cli.main import app
+app(prog_name="stance")
+"""
+
+
+def test_unreadable_folder_warning_through_the_cli(tmp_path: Path) -> None:
+    """Item 13 as the command line says it: the batch runs the clips it could read, then
+    one warning line names the folder it could not (simulated: the suite runs as root)."""
+    locked = tmp_path / "in" / "locked"
+    locked.mkdir(parents=True)
+    shutil.copy(SAMPLE, locked / "a.mp4")
+    (tmp_path / "in" / "notes.mp4").write_text("not a video\n" * 20)  # an error row, fast
+    res = subprocess.run(
+        [sys.executable, "-c", _UNLISTABLE_CLI, str(locked), "batch", str(tmp_path / "in"),
+         "--out", str(tmp_path / "out"), "-q"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    one_line = res.stderr.replace("\n", "")
+    assert f"Warning: 1 folder(s) could not be read: {locked}; the clips in them" in one_line
+    assert [r["file"] for r in _summary(tmp_path / "out")["clips"]] == ["notes.mp4"]
+    res = subprocess.run(
+        [sys.executable, "-c", _UNLISTABLE_CLI, str(locked), "batch", str(locked),
+         "--out", str(tmp_path / "out2")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    _assert_clean_failure(res, 2, "No video files found")
+    assert f"1 folder(s) could not be read: {locked}" in res.stderr.replace("\n", "")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod 000 folder")
 def test_unreadable_folder_warning_as_a_user_sees_it(tmp_path: Path) -> None:
     locked = tmp_path / "in" / "locked"
