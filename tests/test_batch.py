@@ -162,8 +162,10 @@ def test_row_equals_single_analysis(mixed: tuple[Path, Path, Any]) -> None:
         assert row[f"{side}_stance_lean_deg"] == f["lean_deg"]
         assert row[f"{side}_stance_hold_s"] == f["hold_s"]
     assert row["quality_flags"] == ";".join(fl["code"] for fl in single["quality"]["flags"])
-    clip = json.loads(Path(row["result"]).read_text())
+    clip = json.loads((out / row["result"]).read_text())
     assert clip.pop("batch_key")
+    assert clip["input"].pop("sha256") == hashlib.sha256(SAMPLE.read_bytes()).hexdigest()
+    assert clip["input"]["path"] == "copy.mp4"  # relative to the folder given
     for doc in (clip, single):
         doc.pop("timings_s")
         doc["input"].pop("path")
@@ -175,8 +177,8 @@ def test_resume_redoes_only_the_missing(mixed: tuple[Path, Path, Any], tmp_path:
     out = tmp_path / "out"
     shutil.copytree(first, out)
     rows = _rows(out)
-    kept = Path(rows["link.mp4"]["result"].replace(str(first), str(out)))
-    gone = Path(rows["copy.mp4"]["result"].replace(str(first), str(out)))
+    kept = out / rows["link.mp4"]["result"]  # relative to the output folder: it moves
+    gone = out / rows["copy.mp4"]["result"]
     gone.unlink()
     mtime = kept.stat().st_mtime_ns
     res = batch(src, "--out", out, "--resume", *FAST)
@@ -223,9 +225,9 @@ def test_resume_redoes_a_clip_changed_in_the_middle(
     batch(src, "--out", out, "--resume", *FAST)
     rows = _rows(out)
     assert [n for n, r in sorted(rows.items()) if not r["resumed"]] == ["copy.mp4"]
-    old = json.loads(Path(_rows(first)["copy.mp4"]["result"]).read_text())
+    old = json.loads((first / _rows(first)["copy.mp4"]["result"]).read_text())
     if rows["copy.mp4"]["result"]:  # the damaged clip may still decode, or be an error now
-        new = json.loads(Path(rows["copy.mp4"]["result"]).read_text())
+        new = json.loads((out / rows["copy.mp4"]["result"]).read_text())
         assert new["batch_key"] != old["batch_key"]
 
 
@@ -396,10 +398,15 @@ def test_discover(tmp_path: Path) -> None:
     (tmp_path / "d" / "x.txt").write_text("text")
     (tmp_path / "d" / "fake.mov").write_text("text")
     (tmp_path / "named.txt").write_text("text")
-    found = {p.path.name: p.explicit for p in discover([tmp_path / "d", tmp_path / "named.txt"])}
-    assert found == {"clip.bin": False, "fake.mov": False, "named.txt": True}
-    globbed = discover([str(tmp_path / "d" / "**" / "*.bin")])
-    assert [p.path.name for p in globbed] == ["clip.bin"]
+    found = discover([tmp_path / "d", tmp_path / "named.txt"])
+    assert {p.path.name: p.explicit for p in found.inputs} == {
+        "clip.bin": False,
+        "fake.mov": False,
+        "named.txt": True,
+    }
+    assert {p.name for p in found.inputs} == {"e/clip.bin", "fake.mov", "named.txt"}
+    globbed = discover([str(tmp_path / "d" / "**" / "*.bin")]).inputs
+    assert [(p.path.name, p.name) for p in globbed] == [("clip.bin", "e/clip.bin")]
 
 
 @pytest.mark.parametrize(
@@ -524,11 +531,11 @@ def test_long_clip_names(tmp_path: Path) -> None:
         assert "text file" in rows[p.name]["error"]
     written = [p for p in out.rglob("*") if p.is_file()]
     assert all(len(os.fsencode(p.name)) <= NAME_MAX_FALLBACK - NAME_RESERVE for p in written)
-    result = Path(rows[good.name]["result"])
+    result = out / rows[good.name]["result"]
     assert result.is_file() and result.parent == out / "clips"
-    assert json.loads(result.read_text())["input"]["path"] == str(good)
+    assert json.loads(result.read_text())["input"]["path"] == good.name  # relative to src
     failed = {json.loads(p.read_text())["input"]["path"] for p in (out / "failed").iterdir()}
-    assert failed == {str(p) for p in bad}
+    assert failed == {p.name for p in bad}
     index = out / "index.html"
     (link,) = [html.unescape(h) for h in re.findall(r"<a href='([^']*)'>", index.read_text())]
     assert href_target(index, link) == result.with_suffix(".html")
@@ -547,9 +554,9 @@ def test_name_not_utf8(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
     with (out / "summary.csv").open(encoding="utf-8", newline="") as fh:  # strict UTF-8
         (row,) = csv.DictReader(fh)
-    assert row["file"] == str(tmp_path / "caf\ufffd.mp4") and row["status"] == "error"
+    assert row["file"] == "caf\ufffd.mp4" and row["status"] == "error"
     assert "caf\ufffd.mp4" in (out / "index.html").read_text(encoding="utf-8")
-    assert _summary(out)["clips"][0]["file"] == str(bad)  # the JSON keeps the bytes
+    assert _summary(out)["clips"][0]["file"] == bad.name  # the JSON keeps the bytes
 
 
 @pytest.mark.parametrize("case", ["under_a_file", "a_file", "clips_a_file", "read_only"])

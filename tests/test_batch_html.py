@@ -94,7 +94,7 @@ def test_index_links_every_report(html_batch: tuple[list[Path], Path, Any]) -> N
         assert summary[p.name]["status"] == "ok"
         assert row["href"] and not row["href"].startswith(("/", "file:"))
         report = href_target(index, row["href"]).resolve()
-        assert report == report_path(summary[p.name]["result"]).resolve()
+        assert report == report_path(out / summary[p.name]["result"]).resolve()
         assert report.is_file()
         page_text = report.read_text()
         assert f"<title>stance: {p.name}</title>" in page_text
@@ -176,7 +176,7 @@ def test_index_rows_without_results(tmp_path: Path) -> None:
             file="gone.mp4",
             status="ok",
             weak_side="none",
-            result=str(tmp_path / "clips" / "gone-1.json"),
+            result="clips/gone-1.json",
             left_stance_drop_deg=0.4,
             left_stance_hold_s=12.0,
         ),
@@ -220,7 +220,8 @@ def _awkward_index(out: Path) -> Path:
         report_path(result).write_text(
             "<!DOCTYPE html><html><body style='margin:0;background:#00c800'></body></html>"
         )
-        rows.append(_row(file=f"in/{name}.mp4", status="ok", weak_side="none", result=str(result)))
+        rel = result.relative_to(out).as_posix()  # as the batch writes it
+        rows.append(_row(file=f"in/{name}.mp4", status="ok", weak_side="none", result=rel))
     (out / "clips" / "A-0123456789.html").write_text("the wrong file")
     return write_index(rows, out, settings={}, complete=True)
 

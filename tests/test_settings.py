@@ -76,7 +76,7 @@ def _document(settings: Settings) -> dict[str, Any]:
 
 def test_every_group_is_in_the_settings_and_in_the_json() -> None:
     doc = _document(Settings())
-    assert doc["schema"] == "stance.analysis/1.3"
+    assert doc["schema"] == "stance.analysis/1.4"
     written = doc["settings"]
     assert set(written) == {f.name for f in dataclasses.fields(Settings)}
     for group, cls in GROUPS.items():

@@ -54,11 +54,12 @@ def report_path(result: str | Path) -> Path:
     return Path(result).with_suffix(".html")
 
 
-def _load(result: str) -> dict[str, Any] | None:
+def _load(result: str, out: Path) -> dict[str, Any] | None:
+    """The clip's result document; ``result`` is relative to ``out``."""
     if not result:
         return None
     try:
-        doc = json.loads(Path(result).read_text())
+        doc = json.loads((out / result).read_text())
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) else None
@@ -128,7 +129,7 @@ def _notes(row: SummaryRow, doc: dict[str, Any] | None) -> str:
 def _clip_cell(row: SummaryRow, out: Path) -> str:
     name = html.escape(Path(row.file).name)
     title = html.escape(row.file, quote=True)
-    report = report_path(row.result) if row.result else None
+    report = report_path(out / row.result) if row.result else None
     if report is None or not report.is_file():
         return f"<td title='{title}'>{name}</td>"
     # a URL, not a file name: percent-encoded (of the name's bytes), so that '#', '?', '%', a
@@ -157,7 +158,7 @@ def to_index_html(
     resumed = sum(r.resumed for r in rows)
     body = []
     for r in rows:
-        doc = _load(r.result)
+        doc = _load(r.result, out)
         cls, words = _verdict(r, doc)
         if cls == "error":  # the one-line error across the number columns
             cells = f"<td colspan={4 * len(_SIDES) + 1}>{_notes(r, doc)}</td>"

@@ -23,9 +23,10 @@ from stance.core.atomic import strict_json, write_atomic
 from stance.core.errors import NoValidTestError
 from stance.core.track import Side
 from stance.pipeline import Settings
+from stance.report.document import settings_dict
 from stance.report.series_csv import csv_cell
 
-SUMMARY_SCHEMA = "stance.batch/1.0"
+SUMMARY_SCHEMA = "stance.batch/1.1"
 
 
 class RowStatus(str, Enum):
@@ -186,7 +187,7 @@ def write_summary(
         "schema": SUMMARY_SCHEMA,
         "tool": {"name": "stance", "version": __version__},
         "complete": complete,
-        "settings": dataclasses.asdict(settings),
+        "settings": settings_dict(settings),
         "counts": counts(rows),
         "clips": table,
     }

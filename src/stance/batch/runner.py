@@ -11,7 +11,6 @@ page is there from an earlier run) the run ends with ``index.html`` (`stance.bat
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -29,8 +28,10 @@ from stance.batch.rows import RowStatus, SummaryRow, counts, write_summary
 from stance.batch.worker import Job
 from stance.core.atomic import name_max, unwritable
 from stance.core.errors import BadInputError
+from stance.core.lock import folder_lock
 from stance.io.recording import file_sha256
 from stance.pipeline import Settings
+from stance.report.document import settings_dict
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class BatchResult:
     rows: list[SummaryRow]
     interrupted: bool = False
     counts: dict[str, int] = field(default_factory=dict)
+    unreadable: list[Path] = field(default_factory=list)  # folders skipped: not readable
 
     @property
     def exit_code(self) -> int:
@@ -132,7 +134,7 @@ def _jobs(
     limit = name_max(out / "clips")
     jobs: dict[Path, Job] = {}
     for i, inp in enumerate(inputs):
-        name = str(inp.path)
+        name = inp.name
         if not inp.path.is_file():
             what = "is not a file" if inp.path.exists() else "does not exist (no such file)"
             rows[i] = SummaryRow.failure(name, f"{name} {what}.")
@@ -147,7 +149,8 @@ def _jobs(
         if result not in jobs:
             key = batch_key(content, settings)
             report = report_path(result) if html else None
-            jobs[result] = Job(inp.path, key, result, out / "failed" / fname, [], report, content)
+            failed = out / "failed" / fname
+            jobs[result] = Job(inp.path, key, result, failed, [], report, content, name)
         jobs[result].rows.append(i)
     return list(jobs.values())
 
@@ -192,29 +195,79 @@ def run_batch(
     analysed again (the report needs the frames). An ``index.html`` from an earlier run is
     rebuilt even without ``html``, so it never disagrees with the summary.
 
+    Only one batch at a time writes to ``out``: it is locked (`stance.core.lock`) once made.
+    The outputs name each clip by `Input.name`, relative to the folder given (no absolute
+    local path). Folders that could not be read are skipped and listed in
+    `BatchResult.unreadable`.
+
     Raises:
         BadInputError: ``out`` cannot take the results (`check_out`, before any work), no
-            input was found, or the cluster cannot be used.
+            input was found (the message says which folders could not be read), or the
+            cluster cannot be used.
+        FolderBusyError: another batch is writing to ``out``.
     """
     out = Path(out)
     check_out(out)
-    inputs = discover(specs)
-    if not inputs:
-        raise BadInputError(f"No video files found in {', '.join(map(str, specs))}.")
+    found = discover(specs)
+    if not found.inputs:
+        unread = unreadable_words(found.unreadable)
+        raise BadInputError(
+            f"No video files found in {', '.join(map(str, specs))}"
+            + (f"; {unread} (make them readable, or name the clips)." if unread else ".")
+        )
     try:
         (out / "clips").mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise BadInputError(f"--out {out}: cannot create it ({err.strerror or err}).") from None
-    _clean_stale(out)
+    with folder_lock(out, what=f"--out {out}"):
+        _clean_stale(out)
+        result = _run(
+            found.inputs,
+            out,
+            settings,
+            workers=workers,
+            threads=threads,
+            resume=resume,
+            cluster=cluster,
+            progress=progress,
+            html=html,
+            on_result=on_result,
+        )
+    result.unreadable = found.unreadable
+    return result
+
+
+def unreadable_words(folders: Sequence[Path]) -> str:
+    """The words 'N folder(s) could not be read: a, b' ("" when there are none)."""
+    if not folders:
+        return ""
+    shown = ", ".join(map(str, folders[:5])) + (", ..." if len(folders) > 5 else "")
+    return f"{len(folders)} folder(s) could not be read: {shown}"
+
+
+def _run(
+    inputs: list[Input],
+    out: Path,
+    settings: Settings,
+    *,
+    workers: int | None,
+    threads: int | None,
+    resume: bool,
+    cluster: str | None,
+    progress: ProgressFn | None,
+    html: bool,
+    on_result: Callable[[ClipResult], None] | None,
+) -> BatchResult:
+    """`run_batch` once ``out`` is checked, made and locked."""
     rows: list[SummaryRow | None] = [None] * len(inputs)
     jobs = _jobs(inputs, out, settings, html, rows)
 
     def fill(job: Job, doc: dict[str, Any], resumed: bool) -> SummaryRow:
         """Fill the rows of the job's inputs from ``doc``; returns one of them (they differ
         only in the file name)."""
-        shown = "" if "error" in doc else str(job.result)
+        shown = "" if "error" in doc else job.result.relative_to(out).as_posix()
         for i in job.rows:
-            row = SummaryRow.from_doc(str(inputs[i].path), doc, result=shown, resumed=resumed)
+            row = SummaryRow.from_doc(inputs[i].name, doc, result=shown, resumed=resumed)
             rows[i] = row
         if on_result is not None:
             on_result(
@@ -268,5 +321,5 @@ def run_batch(
     final = [r for r in rows if r is not None]
     write_summary(final, out, settings=settings, complete=not interrupted)
     if html or (out / INDEX_NAME).exists():
-        write_index(final, out, settings=dataclasses.asdict(settings), complete=not interrupted)
+        write_index(final, out, settings=settings_dict(settings), complete=not interrupted)
     return BatchResult(final, interrupted, counts(final))

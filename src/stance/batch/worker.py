@@ -9,6 +9,7 @@ beside it, so a result JSON implies its report.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from stance.pipeline import Settings
 
 log = logging.getLogger(__name__)
 
-FAILED_SCHEMA = "stance.batch_failure/1.0"
+FAILED_SCHEMA = "stance.batch_failure/1.1"
 
 
 @dataclass
@@ -33,17 +34,41 @@ class Job:
     rows: list[int]  # indexes of the summary rows this job fills
     report: Path | None = None  # where its HTML report goes (--html)
     content: str = ""  # sha256 of the clip
+    name: str = ""  # how the outputs name it (`stance.batch.discover.Input.name`)
 
-    def args(self, settings: Settings) -> tuple[str, Settings, str, str, str, str]:
+    def args(self, settings: Settings) -> tuple[str, Settings, str, str, str, str, str, str]:
         """`analyze_clip`'s arguments for this job (plain strings: they go to a worker)."""
         report = "" if self.report is None else str(self.report)
-        return str(self.path), settings, str(self.result), str(self.failed), self.key, report
+        name = self.name or self.path.name
+        result, failed = str(self.result), str(self.failed)
+        return str(self.path), settings, result, failed, self.key, report, name, self.content
+
+
+def without_paths(text: str, path: str, name: str) -> str:
+    """``text`` with the clip's local path (as given, absolute or resolved) replaced by its
+    ``name``, so an error message names the clip as the outputs do."""
+    forms = {path, os.path.abspath(path), os.path.realpath(path)} - {name}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, name)
+    return text
 
 
 def analyze_clip(
-    path: str, settings: Settings, result: str, failed: str, key: str, report: str = ""
+    path: str,
+    settings: Settings,
+    result: str,
+    failed: str,
+    key: str,
+    report: str = "",
+    name: str = "",
+    content: str = "",
 ) -> dict[str, Any]:
     """Analyse one clip (in a worker) and write its result or failure record atomically.
+
+    The documents name the clip ``name`` (default: its file name) in ``input.path`` and in
+    error messages, never by its local path; a result also records the clip's ``content``
+    hash as ``input.sha256`` (so that ``stance history --import`` of the folder keeps clips
+    apart where the clip itself is not at hand).
 
     Returns the document written: the `to_dict` JSON with ``batch_key``, or a failure
     record (``error``: type, message, exit code). Deterministic failures (bad input, nobody
@@ -54,6 +79,7 @@ def analyze_clip(
     from stance.pipeline import analyze
     from stance.report.document import to_dict, write_json_atomic
 
+    name = name or Path(path).name
     try:
         analysis = analyze(path, settings=settings)
         doc = to_dict(analysis)
@@ -61,19 +87,23 @@ def analyze_clip(
         rec = {
             "schema": FAILED_SCHEMA,
             "batch_key": key,
-            "input": {"path": path},
-            "error": {"type": type(err).__name__, "message": str(err), "exit_code": err.exit_code},
+            "input": {"path": name},
+            "error": {
+                "type": type(err).__name__,
+                "message": without_paths(str(err), path, name),
+                "exit_code": err.exit_code,
+            },
         }
         if isinstance(err, (BadInputError, NoValidTestError)):
             write_json_atomic(rec, Path(failed))
         return rec
     except Exception as err:  # a bug in one clip must not stop the batch
         log.exception("internal error on %s", path)
-        msg = f"internal error: {type(err).__name__}: {err}"
+        msg = without_paths(f"internal error: {type(err).__name__}: {err}", path, name)
         return {
             "schema": FAILED_SCHEMA,
             "batch_key": key,
-            "input": {"path": path},
+            "input": {"path": name},
             "error": {"type": type(err).__name__, "message": msg, "exit_code": 1},
         }
     if report:
@@ -86,6 +116,9 @@ def analyze_clip(
             Path(report).unlink(missing_ok=True)
     else:  # a report beside the JSON always belongs to it
         report_path(result).unlink(missing_ok=True)
+    doc["input"]["path"] = name
+    if content:
+        doc["input"]["sha256"] = content
     doc["batch_key"] = key
     write_json_atomic(doc, Path(result))
     Path(failed).unlink(missing_ok=True)

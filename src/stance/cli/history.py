@@ -6,8 +6,7 @@ the analysis starts, so a database problem never costs an analysis.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -44,25 +43,27 @@ DateOption = Annotated[
 
 
 def check_person(person: str | None) -> str | None:
-    """The person's name, trimmed; refuses an empty or over-long one (BadInputError)."""
-    if person is None:
-        return None
-    name = person.strip()
-    if not name or len(name) > 200 or any(c in name for c in "\n\r\t"):
-        raise BadInputError("--person must be a name of 1-200 characters on one line.")
-    return name
+    """The person's name, trimmed (`stance.history.record.check_name`); None stays None.
+
+    Raises:
+        BadInputError: an empty, over-long or multi-line name.
+    """
+    from stance.history.record import check_name
+
+    return None if person is None else check_name(person)
 
 
 def failure_doc(path: Path | None, settings: Settings, message: str) -> dict[str, Any]:
     """The analysis document of a test that found nobody to judge ("cannot tell")."""
     from stance import __version__
     from stance.analysis.judge import Outcome
+    from stance.report.document import settings_dict
     from stance.report.wording import cannot_tell_line
 
     return {
         "tool": {"version": __version__},
         "input": {"path": str(path) if path else "camera"},
-        "settings": asdict(settings),  # as every analysis document records them
+        "settings": settings_dict(settings),  # as every analysis document records them
         "verdict": {
             "outcome": Outcome.CANNOT_TELL.value,
             "reason": message,
@@ -280,7 +281,8 @@ def history(
     """Show the tests kept with --person: per standing leg the drop, lean, shift and hold,
     and whether each test improved, got worse or did not really change.
 
-    Exit codes: 0 done, 2 bad option or an unusable history database.
+    Exit codes: 0 done, 2 bad option, no such test, an import refused (nothing of it is
+    stored) or an unusable history database.
     """
     from rich.console import Console
 
@@ -306,8 +308,13 @@ def history(
                 console.print(f"Deleted test {delete}.")
                 return
             if import_path is not None:
-                n = import_tests(store, import_path, person=name)
-                console.print(f"Imported {n} test(s) from {import_path} into {store.path}.")
+                from stance.history.transfer import import_tests
+
+                done = import_tests(store, import_path, person=name)
+                skipped = f" ({done.skipped} other JSON file(s) skipped)" if done.skipped else ""
+                console.print(
+                    f"Imported {done.tests} test(s) from {import_path} into {store.path}{skipped}."
+                )
                 return
             if people:
                 _print_people(store, console)
@@ -348,63 +355,6 @@ def _print_people(store: HistoryStore, console: Any) -> None:
     for person, n, first, last in store.people():
         table.add_row(person, str(n), first[:10], last[:10])
     console.print(table)
-
-
-def import_tests(store: HistoryStore, source: Path, *, person: str | None) -> int:
-    """Add the tests of an export file, or of a folder of analysis JSON files (a batch
-    ``--out`` folder: its per-clip results, not the summary) for ``person``; how many.
-
-    Raises:
-        BadInputError: nothing importable there, or a folder without ``--person``.
-    """
-    from stance.history.store import record_from_dict
-    from stance.io.recording import DateSource, Recording, recording_of
-
-    if source.is_file():
-        try:
-            doc = json.loads(source.read_text(encoding="utf-8"))
-            records = [record_from_dict(t) for t in doc["tests"]]
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise BadInputError(f"{source} is not a stance history export ({err}).") from None
-        for t in records:
-            store.add(t if person is None else _with_person(t, person))
-        return len(records)
-    if not source.is_dir():
-        raise BadInputError(f"--import {source}: no such file or folder.")
-    if person is None:
-        raise BadInputError("--import of a folder of analyses needs --person NAME.")
-    n = 0
-    for path in sorted(source.rglob("*.json")):
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not str(doc.get("schema", "")).startswith("stance.analysis/"):
-            continue  # summaries, failure records, other files
-        clip = Path(str(doc.get("input", {}).get("path", "")))
-        if clip.is_file():
-            recording = recording_of(clip)
-        else:  # the clip is gone: date the test by its result file
-            when = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
-            recording = Recording(None, when, DateSource.FILE)
-        html_report = path.with_suffix(".html")
-        record_test(
-            store,
-            doc,
-            person=person,
-            recording=recording,
-            reports=ReportPaths(json=path, html=html_report if html_report.is_file() else None),
-        )
-        n += 1
-    if n == 0:
-        raise BadInputError(f"--import {source}: no stance analysis JSON files found there.")
-    return n
-
-
-def _with_person(test: TestRecord, person: str) -> TestRecord:
-    from dataclasses import replace
-
-    return replace(test, person=person)
 
 
 def note_recorded(test: TestRecord) -> None:

@@ -318,8 +318,9 @@ def batch(
 ) -> None:
     """Analyse many clips in parallel into OUT/clips/*.json plus OUT/summary.csv and .json.
 
-    Exit codes: 0 every clip judged or "cannot tell", 2 any clip failed (or bad usage),
-    130 interrupted (the summary of what finished is written).
+    Exit codes: 0 every clip judged or "cannot tell", 2 any clip failed (or bad usage, or
+    another batch is writing to OUT), 130 interrupted (the summary of what finished is
+    written).
     """
     from rich.console import Console
     from rich.progress import (
@@ -372,6 +373,15 @@ def batch(
             raise fail(err) from None
         except KeyboardInterrupt:  # before any clip started: nothing to summarise
             raise typer.Exit(130) from None
+    if result.unreadable:
+        from stance.batch.runner import unreadable_words
+
+        stderr_console().print(
+            f"[bold yellow]Warning:[/] {unreadable_words(result.unreadable)}; the clips in "
+            "them were not analysed (make them readable and run again with --resume).",
+            highlight=False,
+            soft_wrap=True,
+        )
     c = result.counts
     state = "Interrupted" if result.interrupted else "Done"
     Console(stderr=True).print(

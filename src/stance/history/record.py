@@ -23,6 +23,7 @@ from enum import Enum
 from typing import Any
 
 from stance.analysis.judge import Outcome
+from stance.core.errors import BadInputError
 from stance.io.recording import DateSource, Recording
 
 MDC_DROP_DEG = 4.0
@@ -33,6 +34,23 @@ pelvic-on-femoral position during the Trendelenburg test", J Sport Rehabil 16(4)
 
 SIDES = ("left", "right")
 """Standing legs, in the order they are shown."""
+
+NAME_MAX = 200
+"""The longest person's name (characters) a history keeps."""
+
+
+def check_name(name: object, *, what: str = "--person") -> str:
+    """A person's name, trimmed: 1-`NAME_MAX` characters on one line. The one check of
+    every way a name gets into the history (``--person``, ``--person-from-folder``,
+    ``--person-map``, ``stance history --import``).
+
+    Raises:
+        BadInputError: "<what> must be a name of 1-200 characters on one line."
+    """
+    trimmed = name.strip() if isinstance(name, str) else ""
+    if not trimmed or len(trimmed) > NAME_MAX or any(c in trimmed for c in "\n\r\t"):
+        raise BadInputError(f"{what} must be a name of 1-{NAME_MAX} characters on one line.")
+    return trimmed
 
 
 class Change(str, Enum):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -36,6 +36,8 @@ from stance.io.recording import DateSource
 
 DB_NAME = "history.sqlite"
 BUSY_TIMEOUT_S = 30.0
+ID_MAX = 2**63 - 1
+"""The largest test id (SQLite's largest integer)."""
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: tests and their standing legs
@@ -231,31 +233,19 @@ class HistoryStore:
 
     def add(self, test: TestRecord) -> int:
         """Store one test (replacing the same test stored before); its id."""
-        row = _test_row(test)
-        key = ("person", "content_sha256", "tested_at_utc", "estimator", "thresholds")
+        return self.add_all([test])[0]
+
+    def add_all(self, tests: Sequence[TestRecord]) -> list[int]:
+        """Store tests in one transaction, all or none (each replacing the same test stored
+        before); their ids."""
         with self._write() as db:
-            old = db.execute(
-                "SELECT id FROM tests WHERE " + " AND ".join(f"{k} = ?" for k in key),
-                [row[k] for k in key],
-            ).fetchone()
-            if old is not None:
-                db.execute("DELETE FROM tests WHERE id = ?", (old["id"],))
-                row["id"] = old["id"]
-            cols = ", ".join(row)
-            marks = ", ".join("?" for _ in row)
-            cur = db.execute(f"INSERT INTO tests ({cols}) VALUES ({marks})", list(row.values()))
-            test_id = int(cur.lastrowid or 0)
-            for side in test.sides:
-                values = [getattr(side, f) for f in _SIDE_FIELDS]
-                db.execute(
-                    f"INSERT INTO sides (test_id, stance, {', '.join(_SIDE_FIELDS)}) "
-                    f"VALUES (?, ?, {', '.join('?' for _ in _SIDE_FIELDS)})",
-                    [test_id, side.stance, *values],
-                )
-        return test_id
+            return [_insert(db, test) for test in tests]
 
     def delete(self, test_id: int) -> bool:
-        """Remove one test; False when there is no such test."""
+        """Remove one test; False when there is no such test (also for an id no SQLite
+        row can have: 0, negative or over `ID_MAX`)."""
+        if not 0 < test_id <= ID_MAX:
+            return False
         with self._write() as db:
             cur = db.execute("DELETE FROM tests WHERE id = ?", (test_id,))
         return cur.rowcount > 0
@@ -291,6 +281,31 @@ class HistoryStore:
         return [(r["person"], r["n"], r["first"], r["last"]) for r in rows]
 
 
+def _insert(db: sqlite3.Connection, test: TestRecord) -> int:
+    """Insert one test in the open transaction, replacing the same test; its id."""
+    row = _test_row(test)
+    key = ("person", "content_sha256", "tested_at_utc", "estimator", "thresholds")
+    old = db.execute(
+        "SELECT id FROM tests WHERE " + " AND ".join(f"{k} = ?" for k in key),
+        [row[k] for k in key],
+    ).fetchone()
+    if old is not None:
+        db.execute("DELETE FROM tests WHERE id = ?", (old["id"],))
+        row["id"] = old["id"]
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    cur = db.execute(f"INSERT INTO tests ({cols}) VALUES ({marks})", list(row.values()))
+    test_id = int(cur.lastrowid or 0)
+    for side in test.sides:
+        values = [getattr(side, f) for f in _SIDE_FIELDS]
+        db.execute(
+            f"INSERT INTO sides (test_id, stance, {', '.join(_SIDE_FIELDS)}) "
+            f"VALUES (?, ?, {', '.join('?' for _ in _SIDE_FIELDS)})",
+            [test_id, side.stance, *values],
+        )
+    return test_id
+
+
 def _utc(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="seconds")
 
@@ -317,10 +332,19 @@ def _test_row(test: TestRecord) -> dict[str, Any]:
     }
 
 
+def _tested_at(r: sqlite3.Row) -> datetime:
+    """The row's date; one stored without an offset (an import of an older stance let it
+    in) is read as its UTC time shown in local time, so dates always compare."""
+    when = datetime.fromisoformat(r["tested_at"])
+    if when.tzinfo is None:
+        return datetime.fromisoformat(r["tested_at_utc"]).astimezone()
+    return when
+
+
 def _record(r: sqlite3.Row, sides: tuple[SideResult, ...]) -> TestRecord:
     return TestRecord(
         person=r["person"],
-        tested_at=datetime.fromisoformat(r["tested_at"]),
+        tested_at=_tested_at(r),
         date_source=DateSource(r["date_source"]),
         input_name=r["input_name"],
         content_sha256=r["content_sha256"] or None,
@@ -340,26 +364,10 @@ def _record(r: sqlite3.Row, sides: tuple[SideResult, ...]) -> TestRecord:
 
 
 def record_to_dict(test: TestRecord) -> dict[str, Any]:
-    """A test as a JSON-ready dict (the export format; `record_from_dict` reads it back)."""
+    """A test as a JSON-ready dict (the export format, read back by
+    `stance.history.transfer.record_from_dict`)."""
     doc = asdict(test)
     doc["tested_at"] = test.tested_at.isoformat(timespec="seconds")
     doc["date_source"] = test.date_source.value
     doc["outcome"] = test.outcome.value
     return doc
-
-
-def record_from_dict(doc: dict[str, Any]) -> TestRecord:
-    """The inverse of `record_to_dict` (the id is dropped: the importing store gives one).
-
-    Raises:
-        HistoryError: not a test record.
-    """
-    try:
-        sides = tuple(SideResult(**s) for s in doc["sides"])
-        fields = {k: v for k, v in doc.items() if k not in ("sides", "id")}
-        fields["tested_at"] = datetime.fromisoformat(fields["tested_at"])
-        fields["date_source"] = DateSource(fields["date_source"])
-        fields["outcome"] = Outcome(fields["outcome"])
-        return TestRecord(sides=sides, **fields)
-    except (KeyError, TypeError, ValueError) as err:
-        raise HistoryError(f"Not a stance history test record ({err}).") from None

@@ -61,20 +61,32 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def parse_date(text: str) -> datetime:
-    """A ``--date`` value: an ISO 8601 date or date and time (``2026-11-03``,
-    ``2026-11-03T18:30``, with or without an offset); without an offset it is local time.
+def parse_date(text: str, *, what: str = "--date", naive_is_local: bool = True) -> datetime:
+    """A date: ISO 8601, a date or a date and time (``2026-11-03``, ``2026-11-03T18:30``,
+    with or without an offset; ``Z`` = UTC). Without an offset it is local time (``--date``),
+    or, with ``naive_is_local=False`` (a stored record, whose zone cannot be guessed), refused.
+    The one date parser of the history: ``--date`` and ``stance history --import`` use it.
 
     Raises:
-        BadInputError: not such a date.
+        BadInputError: not such a date (the message starts with ``what``).
     """
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):  # Python 3.10's fromisoformat does not read "Z"
+        raw = raw[:-1] + "+00:00"
     try:
-        when = datetime.fromisoformat(text.strip())
+        when = datetime.fromisoformat(raw)
     except ValueError:
         raise BadInputError(
-            f"--date {text!r} is not a date: give it as YYYY-MM-DD or YYYY-MM-DDTHH:MM."
+            f"{what} {text!r} is not a date: give it as YYYY-MM-DD or YYYY-MM-DDTHH:MM."
         ) from None
-    return when if when.tzinfo is not None else when.astimezone()
+    if when.tzinfo is not None:
+        return when
+    if not naive_is_local:
+        raise BadInputError(
+            f"{what} {text!r} has no time-zone offset: add one, e.g. {when.isoformat()}+02:00 "
+            "(or Z for UTC)."
+        )
+    return when.astimezone()
 
 
 def mp4_creation_time(path: Path) -> datetime | None:

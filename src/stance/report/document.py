@@ -16,7 +16,7 @@ from stance.analysis.fuse import Evidence
 from stance.analysis.judge import SideFinding
 from stance.analysis.measure import TrialMetrics
 from stance.core.atomic import strict_json, write_atomic
-from stance.pipeline import Analysis
+from stance.pipeline import Analysis, Settings
 from stance.report.wording import summary_line
 
 SCHEMA = "stance.analysis/1.4"
@@ -29,6 +29,16 @@ UNITS = {
     "shift_pct_hip, sway_pct_hip": "percent of the baseline hip width",
     "weight_left_pct": "percent of body weight on the LEFT foot in quiet stance (estimate)",
 }
+
+
+def settings_dict(settings: Settings) -> dict[str, Any]:
+    """The settings as every output records them: whole, except that a ``--model`` path is
+    given by its file name only. The model is named, not located, so that no file meant to
+    be shared (a report, a batch folder) holds a local folder such as the user's home."""
+    doc = asdict(settings)
+    if settings.model is not None:
+        doc["model"] = Path(settings.model).name
+    return doc
 
 
 def _num(x: float | None, nd: int = 2) -> float | None:
@@ -115,8 +125,8 @@ def to_dict(a: Analysis) -> dict[str, Any]:
             "analysed_frames": len(a.raw),
             "analysed_fps": _num(a.raw.fps, 3),
         },
-        "model": {"path": str(a.model_path), "name": a.model_path.stem},
-        "settings": asdict(a.settings),  # every field: what changes the result
+        "model": {"path": a.model_path.name, "name": a.model_path.stem},  # named, not located
+        "settings": settings_dict(a.settings),  # every field: what changes the result
         "units": UNITS,
         "trials": [_trial(m) for m in a.measurements.trials],
         "findings": {side.value: _finding(f) for side, f in v.findings.items()},
