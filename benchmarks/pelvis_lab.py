@@ -36,8 +36,7 @@ from stance.vision.pelvis_texture import PelvisImageTracker, TextureParams  # no
 
 VARIANTS: dict[str, tuple[TextureParams, EdgeParams]] = {
     "new": (TextureParams(), EdgeParams()),
-    "t0": (TextureParams(raised_knee=0.0), EdgeParams()),
-    "t28": (TextureParams(y_high=0.28), EdgeParams()),
+
 }
 
 

@@ -120,3 +120,15 @@ def test_the_hip_landmark_line_gets_its_own_wide_range() -> None:
     f = fuse([Evidence("hip_line", -5.2, 0.1, 1.0, 0.5)])
     assert f.low_deg < -15.0 and f.high_deg > 8.0
     assert drop_interval(-5.2, 0.5, LANDMARKS) == pytest.approx((-5.2 - 16.6, -5.2 + 16.6))
+
+
+def test_a_reading_that_mirrors_the_trunk_lean_is_not_the_pelvis() -> None:
+    """A loose hem hanging from a trunk leaning 7 deg toward the stance leg reads a 7.4-deg
+    hike: it follows the trunk. A level or dropping pelvis under the same lean does not."""
+    from stance.analysis.fuse import follows_trunk
+
+    assert follows_trunk(-7.4, 7.0, 0.5)
+    assert not follows_trunk(-0.5, 7.0, 0.5)  # compensated: level pelvis, leaning trunk
+    assert not follows_trunk(5.0, 7.0, 0.5)  # a drop with a lean
+    assert not follows_trunk(-2.0, 2.0, 0.5)  # too little lean to tell
+    assert not follows_trunk(math.nan, 7.0, 0.5)

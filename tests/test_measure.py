@@ -163,3 +163,23 @@ def test_the_held_level_is_not_pulled_by_a_minority_transient() -> None:
     assert m.drop_deg == pytest.approx(5.0, abs=0.3)
     settled = m.series.drop_deg[(m.series.t_s >= t0) & (m.series.t_s < right.trial.end_s)]
     assert np.nanmedian(settled) > 5.5  # what the median would have said
+
+
+def test_a_hem_that_turns_with_the_leaning_trunk_is_not_the_pelvis() -> None:
+    """Issue 20: a top's hem hanging from a trunk that leans 7 deg over the stance leg reads a
+    7-deg hike; that evidence is reported with the waist's model and not used, so the drop is
+    unknown (the judge says what to wear) instead of a hike. The same series without a lean is
+    used."""
+    from stance.analysis.fuse import CREST, Band
+    from stance.analysis.measure import trunk_angle_deg
+    from stance.analysis.pelvis import PrecomputedTilt
+
+    track = clean_track(make_test_track(lean_left_deg=7.0))
+    hem = PrecomputedTilt("pelvis_edge", -trunk_angle_deg(track), CREST)
+    left, right = measure(track, segment(track), pelvis=hem).trials
+    assert left.lean_deg == pytest.approx(7.0, abs=0.5)
+    assert np.isnan(left.drop_deg)
+    assert left.fused is not None and left.fused.evidence[0].range_model.band is Band.WAIST
+    assert left.fused.evidence[0].measured  # reported, with its reading
+    assert right.fused is not None and right.fused.evidence[0].range_model.band is Band.CREST
+    assert right.drop_deg == pytest.approx(0.0, abs=0.3)

@@ -42,10 +42,10 @@ def side_reasons(f: SideFinding, th: Thresholds, estimator: str) -> tuple[str, .
             )
         elif b is Basis.PELVIS_ABOVE_CREST:
             why = (
-                "the only garment edge near the pelvis was at the waist, above the hip bones, "
-                "where it follows the trunk rather than the pelvis (tuck the top in, or wear a "
-                "fitted top ending above the waist and shorts or leggings whose waistband sits "
-                "on the hip bones)"
+                "the only garment edge near the pelvis follows the trunk rather than the pelvis "
+                "(it is at the waist, above the hip bones, or hangs from the trunk): tuck the top "
+                "in, or wear a fitted top ending above the waist and shorts or leggings whose "
+                "waistband sits on the hip bones"
             )
         else:
             why = "no quiet standing on both feet just before the lift to compare with"

@@ -21,7 +21,8 @@ about 0.04 L above the hip joint centres; the iliac crest is about 0.25 L above 
   thigh pulls it several degrees low (4-5 at 25 degrees of hip flexion, more when higher).
 - ``Band.WAIST`` (above it: the soft waist, a high waistband or a top's hem at the natural
   waist): 0.1-0.7 times the pelvis and it follows a trunk lean, so it is NOT a measurement of
-  the pelvis: such evidence is reported but never used (weight 0).
+  the pelvis: such evidence is reported but never used (weight 0). So is a reading from any
+  height that mirrors a clear trunk lean (`follows_trunk`: a loose hem hanging from the trunk).
 
 For a reading ``m`` of a band with read fractions ``[read_min, read_max]``, a thigh bias
 ``low_bias_deg`` and measurement uncertainty ``U`` (k = 2), the true drop is expected in
@@ -98,6 +99,22 @@ RANGE_MODELS: dict[str, RangeModel] = {
     Estimator.HIP_LINE: LANDMARKS,
 }
 """Each estimator's model when no height is known (the image estimators report theirs)."""
+
+
+TRUNK_LEAN_MIN_DEG = 3.0
+"""A trunk lean from which a reading that mirrors it is suspect (`follows_trunk`), degrees."""
+
+
+def follows_trunk(drop_deg: float, lean_deg: float, uncertainty_deg: float) -> bool:
+    """Whether a reading looks like the trunk, not the pelvis: with the trunk leaning
+    ``lean_deg`` toward the stance side (at least ``TRUNK_LEAN_MIN_DEG``), a garment hanging
+    from the trunk (a T-shirt's hem, a loose top) turns with it and reads a hike of about the
+    lean, ``drop = -lean`` (a level pelvis with a 7-degree lean read as a 7.4-degree hike). A
+    pelvis that hikes by exactly the lean is not what the test shows (a compensated sign keeps
+    it level), so such a reading (within its uncertainty, or 30% of the lean) is not used."""
+    if not (math.isfinite(drop_deg) and math.isfinite(lean_deg)) or lean_deg < TRUNK_LEAN_MIN_DEG:
+        return False
+    return abs(drop_deg + lean_deg) <= max(uncertainty_deg, 0.3 * lean_deg)
 
 
 def range_model_at(height_l: float) -> RangeModel:

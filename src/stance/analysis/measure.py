@@ -28,7 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stance.analysis.fuse import Evidence, FusedDrop, RangeModel, fuse, measurement_uncertainty
+from stance.analysis.fuse import (
+    WAIST,
+    Evidence,
+    FusedDrop,
+    RangeModel,
+    follows_trunk,
+    fuse,
+    measurement_uncertainty,
+)
 from stance.analysis.pelvis import FusedTilt, PelvisEstimator
 from stance.analysis.segment import LEFT_UP, RIGHT_UP, Segmentation, Trial
 from stance.core.numeric import finite_median, finite_std
@@ -376,7 +384,9 @@ def _measure_trial(
 
     settled = settled_hold(trial, track.t_s, seg.lifted, settle_s)
     k = settled - start
-    drop, fused = _fused_drop(tilts, span, base, k, drop_sign=drop_sign, unc=unc)
+    drop, fused = _fused_drop(
+        tilts, span, base, k, drop_sign=drop_sign, unc=unc, lean_deg=finite_median(lean[k])
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         peak = (
@@ -410,6 +420,7 @@ def _fused_drop(
     *,
     drop_sign: float,
     unc: tuple[float, float],
+    lean_deg: float,
 ) -> tuple[np.ndarray, FusedDrop]:
     """Each evidence's drop series and held level, then their fusion.
 
@@ -417,7 +428,8 @@ def _fused_drop(
     weights where present) and the fused trial drop. The pelvis angle must be known over most
     of the baseline and of the settled hold (``k``: settled-hold indices into the series): a
     level from a few surviving frames is not a measurement (image estimators return NaN when
-    the pelvis is hidden or untextured).
+    the pelvis is hidden or untextured). A level that mirrors the trial's trunk lean
+    (``lean_deg``, `stance.analysis.fuse.follows_trunk`) gets the waist's model: not used.
     """
     series, evidence = [], []
     for name, tilt, model in tilts:
@@ -426,6 +438,8 @@ def _fused_drop(
         noise = finite_std(tilt[base])
         level = held_level(drop[k]) if coverage >= MIN_TILT_COVERAGE else float("nan")
         u = measurement_uncertainty(noise, coverage, floor_deg=unc[0], noise_factor=unc[1])
+        if follows_trunk(level, lean_deg, u):
+            model = WAIST
         series.append(drop)
         evidence.append(Evidence(name, level, noise, coverage, u, model=model))
     fused = fuse(evidence)
