@@ -36,7 +36,6 @@ from stance.vision.pelvis_texture import PelvisImageTracker, TextureParams  # no
 
 VARIANTS: dict[str, tuple[TextureParams, EdgeParams]] = {
     "new": (TextureParams(), EdgeParams()),
-
 }
 
 

@@ -464,7 +464,26 @@ def _detection(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]) 
         "during which the foot is already or still off the floor (a clinical lift lowers the",
         "foot over about 0.6 s after the phase ends).",
         "",
+        "Per body, lift (hip flexion; negative: the foot lifted behind) and side, against the",
+        "foot off the floor:",
+        "",
+        "| body | hip flexion | foot up | holds | found | start error s | end error s |",
+        "|---|---|---|---|---|---|---|",
     ]
+    groups: dict[tuple[str, str, str], list[TruthRow]] = {}
+    for r in rows:
+        flex = r.truth["hip_flex_deg"]
+        key = (r.character, f"{flex:.0f}" if np.isfinite(flex) else "n/a", r.truth["lifted"])
+        groups.setdefault(key, []).append(r)
+    for (body, flex, side), sel in sorted(groups.items()):
+        got = [(r, r.found[default]) for r in sel if r.found[default] is not None]
+        se = [m.trial.start_s - r.truth["off_start_s"] for r, m in got]  # type: ignore[union-attr]
+        ee = [m.trial.end_s - r.truth["off_end_s"] for r, m in got]  # type: ignore[union-attr]
+        cell = lambda v: ", ".join(f"{x:+.2f}" for x in v) or "n/a"  # noqa: E731
+        lines.append(
+            f"| {body} | {flex} | {side} | {len(sel)} | {len(got)} | {cell(se)} | {cell(ee)} |"
+        )
+    lines.append("")
 
 
 def _safety(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]) -> None:
@@ -472,7 +491,8 @@ def _safety(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]) -> 
     missed_weak = [
         r
         for r in rows
-        if r.truth["drop_deg"] >= REAL_DROP_DEG and r.status.get(default) is Status.NORMAL
+        if r.truth["drop_deg"] >= REAL_DROP_DEG
+        and r.status.get(default) in (Status.NORMAL, Status.COMPENSATED)
     ]
     false_pos = [
         r
@@ -498,7 +518,7 @@ def _safety(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]) -> 
     lines += [
         "### Verdict safety (default estimator)",
         "",
-        f"- true drop of {REAL_DROP_DEG:.0f} deg or more judged normal: "
+        f"- true drop of {REAL_DROP_DEG:.0f} deg or more judged normal or compensated: "
         f"**{len(missed_weak)}**{names(missed_weak)}",
         f"- level pelvis (|true| <= {LEVEL_DEG}) judged positive: "
         f"**{len(false_pos)}**{names(false_pos)}",
