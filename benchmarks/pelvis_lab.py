@@ -23,7 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from truth_clips import character, truth_clips, truth_trials  # noqa: E402
+from truth_clips import character, match_trial, truth_clips, truth_trials  # noqa: E402
 
 from stance.analysis.fuse import range_model_at  # noqa: E402
 from stance.analysis.pelvis import Estimator, FusedTilt, PrecomputedTilt  # noqa: E402
@@ -79,14 +79,7 @@ def run_clip(path: Path, truth: dict[str, Any]) -> list[dict[str, Any]]:
                     settings=replace(settings, estimator=est),
                     source_fps=video.fps_nominal,
                 )
-                match = [
-                    m for m in judged.measurements.trials if m.trial.lifted.value == tt["lifted"]
-                ]
-                m = (
-                    min(match, key=lambda m: abs(m.trial.start_s - tt["start_s"]))
-                    if match
-                    else None
-                )
+                m = match_trial(judged, tt)
                 key = f"{vname}:{est.value}"
                 row[key] = None if m is None else round(m.drop_deg, 2)
                 row["height"][key] = round(tracker.result().height_l, 3)
@@ -102,8 +95,7 @@ def run_clip(path: Path, truth: dict[str, Any]) -> list[dict[str, Any]]:
                 settings=settings,
                 source_fps=video.fps_nominal,
             )
-            match = [m for m in judged.measurements.trials if m.trial.lifted.value == tt["lifted"]]
-            m = min(match, key=lambda m: abs(m.trial.start_s - tt["start_s"])) if match else None
+            m = match_trial(judged, tt)
             f = judged.verdict.findings[Side(tt["lifted"]).other]
             row[f"{vname}:fused"] = None if m is None else round(m.drop_deg, 2)
             row["height"][f"{vname}:fused"] = float("nan")

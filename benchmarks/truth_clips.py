@@ -168,6 +168,12 @@ class TruthRow:
         return float("nan") if m is None else m.drop_deg
 
 
+def match_trial(judged: Judged, tt: dict[str, Any]) -> TrialMetrics | None:
+    """The measured trial of truth trial ``tt``: same lifted side, nearest start (or None)."""
+    match = [m for m in judged.measurements.trials if m.trial.lifted.value == tt["lifted"]]
+    return min(match, key=lambda m: abs(m.trial.start_s - tt["start_s"])) if match else None
+
+
 def collect(
     clips: list[tuple[str, Path, Path]], run: Callable[[Path], dict[str, Judged]]
 ) -> tuple[list[TruthRow], dict[str, dict[str, Judged]]]:
@@ -182,14 +188,7 @@ def collect(
             found: dict[str, TrialMetrics | None] = {}
             status: dict[str, Status | None] = {}
             for est, judged in res.items():
-                match = [
-                    m for m in judged.measurements.trials if m.trial.lifted.value == tt["lifted"]
-                ]
-                m = (
-                    min(match, key=lambda m: abs(m.trial.start_s - tt["start_s"]))
-                    if match
-                    else None
-                )
+                m = match_trial(judged, tt)
                 found[est] = m
                 stance = Side(tt["lifted"]).other
                 status[est] = judged.verdict.findings[stance].status if m is not None else None
