@@ -9,11 +9,16 @@ one who is central and largest when first seen.
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -148,6 +153,45 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+_LAZY_MODULES = frozenset(
+    {
+        "mediapipe.tasks.python.vision.drawing_styles",  # they import matplotlib: ~1.8 s
+        "mediapipe.tasks.python.vision.drawing_utils",
+        "sounddevice",  # for MediaPipe's audio tasks: ~0.6 s
+    }
+)
+
+
+class _LazyModules(importlib.abc.MetaPathFinder):
+    """Gives the modules MediaPipe's package imports but a pose landmarker never uses a lazy
+    loader (`importlib.util.LazyLoader`): they are imported, but their code runs only when
+    something reads one of their attributes (stance never does). Times: start-up on a 2-core
+    machine."""
+
+    def find_spec(
+        self, fullname: str, path: Any, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in _LAZY_MODULES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+def import_mediapipe() -> ModuleType:
+    """``import mediapipe``, without running the modules a pose landmarker does not need
+    (`_LazyModules`) when this is the process's first import of it."""
+    if "mediapipe" not in sys.modules:
+        finder = _LazyModules()
+        sys.meta_path.insert(0, finder)
+        try:
+            importlib.import_module("mediapipe")
+        finally:
+            sys.meta_path.remove(finder)
+    return sys.modules["mediapipe"]
+
+
 def one_line(err: BaseException, *, limit: int | None = None) -> str:
     """An exception's message on one line (MediaPipe's may span several), at most
     ``limit`` characters."""
@@ -176,7 +220,7 @@ class PoseEstimator:
 
         quiet_native()  # no usage upload; no native log lines where the command line asks
         with _quiet_stderr():
-            import mediapipe as mp
+            mp = import_mediapipe()
             from mediapipe.tasks.python import vision
             from mediapipe.tasks.python.core.base_options import BaseOptions
 
