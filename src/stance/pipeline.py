@@ -248,7 +248,8 @@ def run_pose(
     progress: ProgressFn | None = None,
 ) -> PoseTrack:
     """Decode the clip and run the pose model on every analysed frame."""
-    from stance.vision.landmarker import PoseEstimator, track_frames
+    from stance.vision.follow import PersonFollower
+    from stance.vision.landmarker import track_frames
 
     expected = video.n_frames
     if settings.max_fps and video.fps_nominal > settings.max_fps:
@@ -262,7 +263,7 @@ def run_pose(
             progress(done, expected)
 
     frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps)
-    with PoseEstimator(model_path) as estimator:
+    with PersonFollower(model_path) as estimator:
         return track_frames(
             frames,
             estimator,

@@ -3,7 +3,8 @@
 The mediapipe adapter lives here, at the edge: `from_mediapipe` turns one result into
 plain arrays and nothing downstream imports mediapipe. One estimator serves a whole clip.
 When several people are in view, `SubjectTracker` follows one subject consistently: the
-one who is central and largest when first seen.
+one who is central and largest when first seen (`stance.vision.follow.PersonFollower` decides
+on which frames to look for several people at all).
 """
 
 from __future__ import annotations
@@ -128,6 +129,15 @@ class FrameObserver(Protocol):
     image-based pelvis estimator). ``xy`` is the subject's (33, 2) landmarks or None."""
 
     def observe(self, frame: Frame, xy: np.ndarray | None) -> None: ...
+
+
+class PeopleDetector(Protocol):
+    """Finds the people in one frame (`PoseEstimator`; `stance.vision.follow.PersonFollower`,
+    which the analysis and live mode use)."""
+
+    def detect(self, image_bgr: np.ndarray, t_s: float) -> list[PersonPose]: ...
+
+    def close(self) -> None: ...
 
 
 @contextlib.contextmanager
@@ -344,7 +354,7 @@ class TrackBuilder:
 
 def track_frames(
     frames: Iterable[Frame],
-    estimator: PoseEstimator,
+    estimator: PeopleDetector,
     *,
     frame_size: tuple[int, int],
     observers: Iterable[FrameObserver] = (),
@@ -354,7 +364,7 @@ def track_frames(
 
     Args:
         frames: upright, unmirrored frames with increasing timestamps.
-        estimator: one PoseEstimator for the whole clip.
+        estimator: one detector for the whole clip (a `stance.vision.follow.PersonFollower`).
         frame_size: (width, height) in pixels.
         observers: called with every frame and the subject's landmarks.
         on_frame: progress callback.
