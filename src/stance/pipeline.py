@@ -36,6 +36,7 @@ from stance.analysis.quality import (
 from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
+from stance.io.prefetch import Prefetch
 from stance.io.source import Frame, VideoInfo, iter_frames, probe_video
 from stance.vision.pelvis_edge import EdgeParams  # these two modules load OpenCV lazily
 from stance.vision.pelvis_texture import TextureParams
@@ -56,6 +57,10 @@ DEFAULT_MAX_FPS = 10.0
 """Default analysis rate (frames per second), chosen by measurement: the lowest rate at which
 every trial's drop and lean stayed within 0.3 degrees of the full-rate result on real footage
 (24-30 fps clips; see the README's Performance section)."""
+
+PREFETCH_BYTES = 96 * 2**20
+"""Decoded frames waiting for the pose model take at most about this much memory (2 to 16
+frames: 15 of 1080p), whatever the clip's length (`stance.io.prefetch`)."""
 
 ProgressFn = Callable[[int, int], None]
 """Called with (frames done, frames expected) during the pose pass."""
@@ -247,7 +252,8 @@ def run_pose(
     observers: list[FrameObserver],
     progress: ProgressFn | None = None,
 ) -> PoseTrack:
-    """Decode the clip and run the pose model on every analysed frame."""
+    """Decode the clip (in a thread, `stance.io.prefetch`) and run the pose model on every
+    analysed frame."""
     from stance.vision.follow import PersonFollower
     from stance.vision.landmarker import track_frames
 
@@ -263,9 +269,11 @@ def run_pose(
             progress(done, expected)
 
     frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps)
-    with PersonFollower(model_path) as estimator:
+    depth = max(2, min(16, PREFETCH_BYTES // max(1, video.width * video.height * 3)))
+    # The decoding starts while the pose models load.
+    with Prefetch(frames, depth=depth) as decoded, PersonFollower(model_path) as estimator:
         return track_frames(
-            frames,
+            decoded,
             estimator,
             frame_size=(video.width, video.height),
             observers=observers,

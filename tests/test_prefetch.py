@@ -1,0 +1,82 @@
+"""Prefetch: decoding in a thread through a bounded queue, clean on every way out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from stance.core.errors import BadInputError
+from stance.io.prefetch import Prefetch
+
+
+class Source:
+    """Counts the items made and whether its ``finally`` ran (the decoder released)."""
+
+    def __init__(self, n: int, fail_at: int | None = None) -> None:
+        self.n, self.fail_at = n, fail_at
+        self.made = 0
+        self.closed = threading.Event()
+        self.thread: str | None = None
+
+    def __iter__(self) -> Iterator[int]:
+        self.thread = threading.current_thread().name
+        try:
+            for i in range(self.n):
+                if i == self.fail_at:
+                    raise BadInputError("truncated")
+                self.made += 1
+                yield i
+        finally:
+            self.closed.set()
+
+
+def _decoders() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "stance-decode"]
+
+
+def test_every_item_in_order_from_another_thread() -> None:
+    src = Source(50)
+    with Prefetch(src, depth=3) as items:
+        assert list(items) == list(range(50))
+    assert src.thread == "stance-decode" and src.closed.is_set()
+    assert not _decoders()
+
+
+def test_the_decoder_stays_at_most_depth_items_ahead() -> None:
+    src = Source(1000)
+    with Prefetch(src, depth=4) as items:
+        first = next(items)
+        time.sleep(0.3)
+        assert first == 0 and src.made <= 1 + 4 + 1  # taken + queued + one waiting to go in
+    assert src.closed.wait(2) and not _decoders()
+
+
+def test_a_decoding_error_is_raised_in_the_consumer() -> None:
+    src = Source(100, fail_at=7)
+    got: list[int] = []
+    with pytest.raises(BadInputError, match="truncated"), Prefetch(src, depth=2) as items:
+        got.extend(items)
+    assert got == list(range(7))
+    assert src.closed.is_set() and not _decoders()
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, ValueError])
+def test_leaving_early_stops_the_thread_and_releases_the_source(
+    error: type[BaseException],
+) -> None:
+    src = Source(10_000)
+    with pytest.raises(error), Prefetch(src, depth=2) as items:
+        for i in items:
+            if i == 3:
+                raise error()
+    assert src.closed.is_set(), "the source's finally ran (decoder released)"
+    assert not _decoders(), "no thread left behind"
+    assert src.made < 10
+
+
+def test_depth_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        Prefetch(Source(1), depth=0)
