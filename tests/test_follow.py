@@ -29,7 +29,9 @@ class FakeLandmarker:
         self.times: list[float] = []
         self.closed = False
 
-    def detect(self, image_bgr: np.ndarray, t_s: float) -> list[PersonPose]:
+    def detect(
+        self, image_bgr: np.ndarray, t_s: float, *, rgb: np.ndarray | None = None
+    ) -> list[PersonPose]:
         self.times.append(t_s)
         return self.scene["now"][: self.num_poses]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from stance.core.errors import BadInputError
-from stance.io.prefetch import Prefetch
+from stance.io.prefetch import Behind, Prefetch
 
 
 class Source:
@@ -80,3 +80,38 @@ def test_leaving_early_stops_the_thread_and_releases_the_source(
 def test_depth_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Prefetch(Source(1), depth=0)
+
+
+def _observers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("stance-observe")]
+
+
+def test_behind_runs_calls_in_order_in_one_other_thread() -> None:
+    seen: list[tuple[int, str]] = []
+    with Behind(depth=2) as later:
+        for i in range(20):
+            later.submit(lambda i=i: seen.append((i, threading.current_thread().name)))
+    assert [i for i, _ in seen] == list(range(20))
+    assert {name for _, name in seen} != {threading.current_thread().name}
+    assert not _observers()
+
+
+def test_behind_stays_at_most_depth_calls_behind() -> None:
+    with Behind(depth=3) as later:
+        t0 = time.perf_counter()
+        for _ in range(6):
+            later.submit(time.sleep, 0.05)
+        # 6 calls of 50 ms, at most 3 pending: submit waited for the first 3 to finish
+        assert time.perf_counter() - t0 >= 0.14
+    assert not _observers()
+
+
+def test_behind_raises_a_call_s_error_in_the_submitting_thread() -> None:
+    def boom() -> None:
+        raise ValueError("estimator failed")
+
+    with pytest.raises(ValueError, match="estimator failed"), Behind(depth=1) as later:
+        later.submit(boom)
+        for _ in range(3):
+            later.submit(lambda: None)
+    assert not _observers()

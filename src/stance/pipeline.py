@@ -59,8 +59,8 @@ every trial's drop and lean stayed within 0.3 degrees of the full-rate result on
 (24-30 fps clips; see the README's Performance section)."""
 
 PREFETCH_BYTES = 96 * 2**20
-"""Decoded frames waiting for the pose model take at most about this much memory (2 to 16
-frames: 15 of 1080p), whatever the clip's length (`stance.io.prefetch`)."""
+"""Decoded frames (BGR and RGB) waiting for the pose model take at most about this much
+memory (2 to 16 frames: 7 of 1080p), whatever the clip's length (`stance.io.prefetch`)."""
 
 ProgressFn = Callable[[int, int], None]
 """Called with (frames done, frames expected) during the pose pass."""
@@ -268,8 +268,8 @@ def run_pose(
         if progress is not None:
             progress(done, expected)
 
-    frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps)
-    depth = max(2, min(16, PREFETCH_BYTES // max(1, video.width * video.height * 3)))
+    frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps, rgb=True)
+    depth = max(2, min(16, PREFETCH_BYTES // max(1, 2 * video.width * video.height * 3)))
     # The decoding starts while the pose models load.
     with Prefetch(frames, depth=depth) as decoded, PersonFollower(model_path) as estimator:
         return track_frames(

@@ -1,20 +1,26 @@
-"""Decoding beside the pose model: an iterator run in its own thread, through a bounded queue.
+"""Work beside the pose model, in threads, through bounded queues (memory flat in clip length).
 
-OpenCV's decoder and MediaPipe's inference both release the GIL, so on two cores the next
-frames are decoded while the model looks at this one. The queue holds at most ``depth``
-items (memory flat in clip length). Leaving the ``with`` block in any way (the end, an
-exception, Ctrl-C) stops the thread and waits for it, and the source iterator is closed in
-the thread that ran it (its ``finally`` releases the decoder); an exception the source raises
-is raised again in the consuming thread, with its traceback.
+OpenCV's decoder and image functions and MediaPipe's inference release the GIL, so on two
+cores the next frames are decoded (`Prefetch`) and the last frame's image estimators run
+(`Behind`) while the model looks at this frame.
+
+`Prefetch` runs an iterator in its own thread, at most ``depth`` items ahead. Leaving its
+``with`` block in any way (the end, an exception, Ctrl-C) stops the thread and waits for it,
+and the source iterator is closed in the thread that ran it (its ``finally`` releases the
+decoder); an exception the source raises is raised again in the consuming thread, with its
+traceback. `Behind` runs calls in order in one thread, at most ``depth`` behind; an exception
+of a call is raised in the submitting thread (at a later `Behind.submit` or at the end).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -99,3 +105,41 @@ class Prefetch(Generic[T]):
                     raise item.error
                 return
             yield item
+
+
+class Behind:
+    """``with Behind(depth=4) as later: later.submit(fn, *args)``: the calls run in order in
+    one thread (named ``name``), at most ``depth`` (>= 1) not yet finished; the block ends
+    when all have run (or, when it is left by an exception, without the ones not started)."""
+
+    def __init__(self, *, depth: int, name: str = "stance-observe") -> None:
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        self._depth = depth
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._pending: deque[Future[Any]] = deque()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)``; waits while ``depth`` calls are pending; raises the error of an
+        earlier call."""
+        self._pending.append(self._pool.submit(fn, *args))
+        while self._pending and (len(self._pending) > self._depth or self._pending[0].done()):
+            self._pending.popleft().result()
+
+    def __enter__(self) -> Behind:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)

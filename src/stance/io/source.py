@@ -90,11 +90,14 @@ class Frame:
         index: 0-based position of the frame in the file (skipped frames count too).
         t_s: presentation time in seconds from the stream start; strictly increasing.
         image: (H, W, 3) uint8 BGR, upright and un-mirrored.
+        rgb: the same image in RGB order (the pose model's input) when the decoder was
+            asked for it (`iter_frames` ``rgb=True``), else None.
     """
 
     index: int
     t_s: float
     image: np.ndarray
+    rgb: np.ndarray | None = None
 
 
 @dataclass
@@ -123,7 +126,7 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 
 def iter_frames(
-    path: str | Path, *, mirrored: bool = False, max_fps: float | None = None
+    path: str | Path, *, mirrored: bool = False, max_fps: float | None = None, rgb: bool = False
 ) -> Generator[Frame, None, None]:
     """Stream the frames of a video, upright and un-mirrored, with container timestamps.
 
@@ -140,6 +143,8 @@ def iter_frames(
             ``1 / max_fps`` seconds (less ``DECIMATION_SLACK`` of it, for jitter) have
             passed since the last yielded one, chosen by timestamp so variable-frame-rate
             clips decimate correctly. The first frame is always yielded.
+        rgb: also give each frame in RGB order (`Frame.rgb`), converted where it is decoded
+            (in the decoding thread of `stance.pipeline.run_pose`).
 
     Raises:
         BadInputError: unusable file or option; also raised at the END of the stream when
@@ -148,11 +153,11 @@ def iter_frames(
     if max_fps is not None and not (math.isfinite(max_fps) and max_fps > 0):
         raise BadInputError(f"max_fps must be a positive frame rate (frames/s), got {max_fps}")
     opened = _open_checked(path)
-    return _stream(opened, mirrored=mirrored, max_fps=max_fps)
+    return _stream(opened, mirrored=mirrored, max_fps=max_fps, rgb=rgb)
 
 
 def _stream(
-    opened: _Opened, *, mirrored: bool, max_fps: float | None
+    opened: _Opened, *, mirrored: bool, max_fps: float | None, rgb: bool
 ) -> Generator[Frame, None, None]:
     """The generator behind :func:`iter_frames`; releases the capture in ``finally``."""
     import cv2
@@ -166,12 +171,15 @@ def _stream(
             image = cv2.rotate(image, opened.rotate_code)
         return cv2.flip(image, 1) if mirrored else image
 
+    def frame(index: int, t_s: float, image: np.ndarray) -> Frame:
+        return Frame(index, t_s, image, cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if rgb else None)
+
     try:
         t_prev = opened.first_t_s
         t_kept = t_prev
         n_decoded = 1
         first = opened.first_image
-        yield Frame(0, t_prev, cv2.flip(first, 1) if mirrored else first)
+        yield frame(0, t_prev, cv2.flip(first, 1) if mirrored else first)
         while cap.grab():
             index = n_decoded
             n_decoded += 1
@@ -183,7 +191,7 @@ def _stream(
             if not ok or image is None or image.size == 0:
                 continue
             t_kept = t
-            yield Frame(index, t, finish(image))
+            yield frame(index, t, finish(image))
         _check_complete(info, n_decoded, t_prev)
     finally:
         cap.release()

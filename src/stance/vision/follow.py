@@ -86,20 +86,22 @@ class PersonFollower:
         self._last: list[PersonPose] = []
         self.looks = 0  # frames the two-person landmarker ran on
 
-    def detect(self, image_bgr: np.ndarray, t_s: float) -> list[PersonPose]:
-        """The people in one BGR frame at ``t_s`` seconds: all of them on a frame it looks,
-        else the one followed (or nobody)."""
+    def detect(
+        self, image_bgr: np.ndarray, t_s: float, *, rgb: np.ndarray | None = None
+    ) -> list[PersonPose]:
+        """The people in one BGR frame at ``t_s`` seconds (``rgb``: the same in RGB order,
+        if made): all of them on a frame it looks, else the one followed (or nobody)."""
         if t_s >= self._next_look or t_s < self._crowded_until:
-            people = self._look(image_bgr, t_s)
+            people = self._look(image_bgr, t_s, rgb)
         else:
-            people = self._one.detect(image_bgr, t_s)
+            people = self._one.detect(image_bgr, t_s, rgb=rgb)
             if people and self._jumped(people[0]):
-                people = self._look(image_bgr, t_s)
+                people = self._look(image_bgr, t_s, rgb)
         self._last = people
         return people
 
-    def _look(self, image_bgr: np.ndarray, t_s: float) -> list[PersonPose]:
-        people = self._many.detect(image_bgr, t_s)
+    def _look(self, image_bgr: np.ndarray, t_s: float, rgb: np.ndarray | None) -> list[PersonPose]:
+        people = self._many.detect(image_bgr, t_s, rgb=rgb)
         self.looks += 1
         self._next_look = t_s + self.params.check_every_s
         if len(people) > 1:

@@ -10,16 +10,11 @@ on which frames to look for several people at all).
 from __future__ import annotations
 
 import contextlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -135,7 +130,9 @@ class PeopleDetector(Protocol):
     """Finds the people in one frame (`PoseEstimator`; `stance.vision.follow.PersonFollower`,
     which the analysis and live mode use)."""
 
-    def detect(self, image_bgr: np.ndarray, t_s: float) -> list[PersonPose]: ...
+    def detect(
+        self, image_bgr: np.ndarray, t_s: float, *, rgb: np.ndarray | None = None
+    ) -> list[PersonPose]: ...
 
     def close(self) -> None: ...
 
@@ -161,45 +158,6 @@ def _quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-
-
-_LAZY_MODULES = frozenset(
-    {
-        "mediapipe.tasks.python.vision.drawing_styles",  # they import matplotlib: ~1.8 s
-        "mediapipe.tasks.python.vision.drawing_utils",
-        "sounddevice",  # for MediaPipe's audio tasks: ~0.6 s
-    }
-)
-
-
-class _LazyModules(importlib.abc.MetaPathFinder):
-    """Gives the modules MediaPipe's package imports but a pose landmarker never uses a lazy
-    loader (`importlib.util.LazyLoader`): they are imported, but their code runs only when
-    something reads one of their attributes (stance never does). Times: start-up on a 2-core
-    machine."""
-
-    def find_spec(
-        self, fullname: str, path: Any, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in _LAZY_MODULES:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = importlib.util.LazyLoader(spec.loader)
-        return spec
-
-
-def import_mediapipe() -> ModuleType:
-    """``import mediapipe``, without running the modules a pose landmarker does not need
-    (`_LazyModules`) when this is the process's first import of it."""
-    if "mediapipe" not in sys.modules:
-        finder = _LazyModules()
-        sys.meta_path.insert(0, finder)
-        try:
-            importlib.import_module("mediapipe")
-        finally:
-            sys.meta_path.remove(finder)
-    return sys.modules["mediapipe"]
 
 
 def one_line(err: BaseException, *, limit: int | None = None) -> str:
@@ -230,6 +188,8 @@ class PoseEstimator:
 
         quiet_native()  # no usage upload; no native log lines where the command line asks
         with _quiet_stderr():
+            from stance.vision.mediapipe_import import import_mediapipe
+
             mp = import_mediapipe()
             from mediapipe.tasks.python import vision
             from mediapipe.tasks.python.core.base_options import BaseOptions
@@ -255,13 +215,17 @@ class PoseEstimator:
         self._model_path = model_path
         self._failed = False
 
-    def detect(self, image_bgr: np.ndarray, t_s: float) -> list[PersonPose]:
-        """All people in one BGR frame (H, W, 3) at time ``t_s`` seconds."""
-        import cv2
-
+    def detect(
+        self, image_bgr: np.ndarray, t_s: float, *, rgb: np.ndarray | None = None
+    ) -> list[PersonPose]:
+        """All people in one BGR frame (H, W, 3) at time ``t_s`` seconds; ``rgb``: the same
+        frame in RGB order, when the decoder made it (`stance.io.source.Frame.rgb`)."""
         t_ms = max(round(t_s * 1000.0), self._last_ms + 1)
         self._last_ms = t_ms
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        if rgb is None:
+            import cv2
+
+            rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         try:
             result = self._landmarker.detect_for_video(image, t_ms)
@@ -366,15 +330,27 @@ def track_frames(
         frames: upright, unmirrored frames with increasing timestamps.
         estimator: one detector for the whole clip (a `stance.vision.follow.PersonFollower`).
         frame_size: (width, height) in pixels.
-        observers: called with every frame and the subject's landmarks.
+        observers: called with every frame and the subject's landmarks, in order, in a
+            thread of their own (`stance.io.prefetch.Behind`), done when this returns.
         on_frame: progress callback.
     """
+    from stance.io.prefetch import Behind
+
     builder = TrackBuilder(*frame_size)
     observers = list(observers)
-    for frame in frames:
-        subject = builder.add(frame.t_s, estimator.detect(frame.image, frame.t_s))
+
+    def observe(frame: Frame, xy: np.ndarray | None) -> None:
         for obs in observers:
-            obs.observe(frame, None if subject is None else subject.xy)
-        if on_frame is not None:
-            on_frame(frame)
+            obs.observe(frame, xy)
+
+    # The observers (image estimators) look at a frame while the model looks at the next.
+    with Behind(depth=2) as later:
+        for frame in frames:
+            subject = builder.add(
+                frame.t_s, estimator.detect(frame.image, frame.t_s, rgb=frame.rgb)
+            )
+            if observers:
+                later.submit(observe, frame, None if subject is None else subject.xy)
+            if on_frame is not None:
+                on_frame(frame)
     return builder.build()
