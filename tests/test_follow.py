@@ -4,6 +4,7 @@ every frame while crowded, and when the followed pose jumps (no MediaPipe: fake 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,7 +31,7 @@ class FakeLandmarker:
         self.closed = False
 
     def detect(
-        self, image_bgr: np.ndarray, t_s: float, *, rgb: np.ndarray | None = None
+        self, image_bgr: np.ndarray, t_s: float, *, model_input: Any = None
     ) -> list[PersonPose]:
         self.times.append(t_s)
         return self.scene["now"][: self.num_poses]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,8 +59,8 @@ every trial's drop and lean stayed within 0.3 degrees of the full-rate result on
 (24-30 fps clips; see the README's Performance section)."""
 
 PREFETCH_BYTES = 96 * 2**20
-"""Decoded frames (BGR and RGB) waiting for the pose model take at most about this much
-memory (2 to 16 frames: 7 of 1080p), whatever the clip's length (`stance.io.prefetch`)."""
+"""Decoded frames (BGR, and RGB for the model) waiting for the pose model take at most about
+this much memory (2 to 16 frames: 7 of 1080p), whatever the clip's length (`stance.io.prefetch`)."""
 
 ProgressFn = Callable[[int, int], None]
 """Called with (frames done, frames expected) during the pose pass."""
@@ -268,10 +268,13 @@ def run_pose(
         if progress is not None:
             progress(done, expected)
 
-    frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps, rgb=True)
+    frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps)
     depth = max(2, min(16, PREFETCH_BYTES // max(1, 2 * video.width * video.height * 3)))
     # The decoding starts while the pose models load.
-    with Prefetch(frames, depth=depth) as decoded, PersonFollower(model_path) as estimator:
+    with (
+        Prefetch(_with_model_input(frames), depth=depth) as decoded,
+        PersonFollower(model_path) as estimator,
+    ):
         return track_frames(
             decoded,
             estimator,
@@ -279,6 +282,18 @@ def run_pose(
             observers=observers,
             on_frame=tick,
         )
+
+
+def _with_model_input(frames: Generator[Frame, None, None]) -> Iterator[Frame]:
+    """``frames`` with the pose model's input made (`stance.vision.landmarker.model_input_of`),
+    in the thread that decodes them; ``frames`` is closed when this generator is."""
+    from stance.vision.landmarker import model_input_of
+
+    try:
+        for frame in frames:
+            yield replace(frame, model_input=model_input_of(frame.image))
+    finally:
+        frames.close()
 
 
 def _refuse_too_short(path: Path, duration_s: float, settings: Settings) -> None:

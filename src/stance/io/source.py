@@ -90,14 +90,15 @@ class Frame:
         index: 0-based position of the frame in the file (skipped frames count too).
         t_s: presentation time in seconds from the stream start; strictly increasing.
         image: (H, W, 3) uint8 BGR, upright and un-mirrored.
-        rgb: the same image in RGB order (the pose model's input) when the decoder was
-            asked for it (`iter_frames` ``rgb=True``), else None.
+        model_input: the image as the pose model takes it, when it was made beside the
+            decoding (`stance.vision.landmarker.model_input`, in `stance.pipeline.run_pose`'s
+            decoding thread), else None.
     """
 
     index: int
     t_s: float
     image: np.ndarray
-    rgb: np.ndarray | None = None
+    model_input: Any = None
 
 
 @dataclass
@@ -126,7 +127,7 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 
 def iter_frames(
-    path: str | Path, *, mirrored: bool = False, max_fps: float | None = None, rgb: bool = False
+    path: str | Path, *, mirrored: bool = False, max_fps: float | None = None
 ) -> Generator[Frame, None, None]:
     """Stream the frames of a video, upright and un-mirrored, with container timestamps.
 
@@ -143,8 +144,6 @@ def iter_frames(
             ``1 / max_fps`` seconds (less ``DECIMATION_SLACK`` of it, for jitter) have
             passed since the last yielded one, chosen by timestamp so variable-frame-rate
             clips decimate correctly. The first frame is always yielded.
-        rgb: also give each frame in RGB order (`Frame.rgb`), converted where it is decoded
-            (in the decoding thread of `stance.pipeline.run_pose`).
 
     Raises:
         BadInputError: unusable file or option; also raised at the END of the stream when
@@ -153,11 +152,11 @@ def iter_frames(
     if max_fps is not None and not (math.isfinite(max_fps) and max_fps > 0):
         raise BadInputError(f"max_fps must be a positive frame rate (frames/s), got {max_fps}")
     opened = _open_checked(path)
-    return _stream(opened, mirrored=mirrored, max_fps=max_fps, rgb=rgb)
+    return _stream(opened, mirrored=mirrored, max_fps=max_fps)
 
 
 def _stream(
-    opened: _Opened, *, mirrored: bool, max_fps: float | None, rgb: bool
+    opened: _Opened, *, mirrored: bool, max_fps: float | None
 ) -> Generator[Frame, None, None]:
     """The generator behind :func:`iter_frames`; releases the capture in ``finally``."""
     import cv2
@@ -171,15 +170,12 @@ def _stream(
             image = cv2.rotate(image, opened.rotate_code)
         return cv2.flip(image, 1) if mirrored else image
 
-    def frame(index: int, t_s: float, image: np.ndarray) -> Frame:
-        return Frame(index, t_s, image, cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if rgb else None)
-
     try:
         t_prev = opened.first_t_s
         t_kept = t_prev
         n_decoded = 1
         first = opened.first_image
-        yield frame(0, t_prev, cv2.flip(first, 1) if mirrored else first)
+        yield Frame(0, t_prev, cv2.flip(first, 1) if mirrored else first)
         while cap.grab():
             index = n_decoded
             n_decoded += 1
@@ -191,7 +187,7 @@ def _stream(
             if not ok or image is None or image.size == 0:
                 continue
             t_kept = t
-            yield frame(index, t, finish(image))
+            yield Frame(index, t, finish(image))
         _check_complete(info, n_decoded, t_prev)
     finally:
         cap.release()

@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,21 +88,21 @@ class PersonFollower:
         self.looks = 0  # frames the two-person landmarker ran on
 
     def detect(
-        self, image_bgr: np.ndarray, t_s: float, *, rgb: np.ndarray | None = None
+        self, image_bgr: np.ndarray, t_s: float, *, model_input: Any = None
     ) -> list[PersonPose]:
-        """The people in one BGR frame at ``t_s`` seconds (``rgb``: the same in RGB order,
-        if made): all of them on a frame it looks, else the one followed (or nobody)."""
+        """The people in one BGR frame at ``t_s`` seconds (``model_input``: `PoseEstimator.
+        detect`'s): all of them on a frame it looks, else the one followed (or nobody)."""
         if t_s >= self._next_look or t_s < self._crowded_until:
-            people = self._look(image_bgr, t_s, rgb)
+            people = self._look(image_bgr, t_s, model_input)
         else:
-            people = self._one.detect(image_bgr, t_s, rgb=rgb)
+            people = self._one.detect(image_bgr, t_s, model_input=model_input)
             if people and self._jumped(people[0]):
-                people = self._look(image_bgr, t_s, rgb)
+                people = self._look(image_bgr, t_s, model_input)
         self._last = people
         return people
 
-    def _look(self, image_bgr: np.ndarray, t_s: float, rgb: np.ndarray | None) -> list[PersonPose]:
-        people = self._many.detect(image_bgr, t_s, rgb=rgb)
+    def _look(self, image_bgr: np.ndarray, t_s: float, model_input: Any) -> list[PersonPose]:
+        people = self._many.detect(image_bgr, t_s, model_input=model_input)
         self.looks += 1
         self._next_look = t_s + self.params.check_every_s
         if len(people) > 1:

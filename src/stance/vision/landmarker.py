@@ -131,7 +131,7 @@ class PeopleDetector(Protocol):
     which the analysis and live mode use)."""
 
     def detect(
-        self, image_bgr: np.ndarray, t_s: float, *, rgb: np.ndarray | None = None
+        self, image_bgr: np.ndarray, t_s: float, *, model_input: Any = None
     ) -> list[PersonPose]: ...
 
     def close(self) -> None: ...
@@ -165,6 +165,18 @@ def one_line(err: BaseException, *, limit: int | None = None) -> str:
     ``limit`` characters."""
     text = " ".join(str(err).split()) or type(err).__name__
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def model_input_of(image_bgr: np.ndarray) -> Any:
+    """A BGR frame (H, W, 3) as MediaPipe takes it: an RGB copy in a ``mediapipe.Image``
+    (3-4 ms for 1080p, made beside the decoding by `stance.pipeline.run_pose`)."""
+    import cv2
+
+    from stance.vision.mediapipe_import import import_mediapipe
+
+    mp = import_mediapipe()
+    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
 
 
 class PoseEstimator:
@@ -216,17 +228,13 @@ class PoseEstimator:
         self._failed = False
 
     def detect(
-        self, image_bgr: np.ndarray, t_s: float, *, rgb: np.ndarray | None = None
+        self, image_bgr: np.ndarray, t_s: float, *, model_input: Any = None
     ) -> list[PersonPose]:
-        """All people in one BGR frame (H, W, 3) at time ``t_s`` seconds; ``rgb``: the same
-        frame in RGB order, when the decoder made it (`stance.io.source.Frame.rgb`)."""
+        """All people in one BGR frame (H, W, 3) at time ``t_s`` seconds; ``model_input``:
+        `model_input` of the frame when it was made already (`stance.io.source.Frame`)."""
         t_ms = max(round(t_s * 1000.0), self._last_ms + 1)
         self._last_ms = t_ms
-        if rgb is None:
-            import cv2
-
-            rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        image = model_input_of(image_bgr) if model_input is None else model_input
         try:
             result = self._landmarker.detect_for_video(image, t_ms)
         except (ValueError, RuntimeError) as err:
@@ -347,7 +355,7 @@ def track_frames(
     with Behind(depth=2) as later:
         for frame in frames:
             subject = builder.add(
-                frame.t_s, estimator.detect(frame.image, frame.t_s, rgb=frame.rgb)
+                frame.t_s, estimator.detect(frame.image, frame.t_s, model_input=frame.model_input)
             )
             if observers:
                 later.submit(observe, frame, None if subject is None else subject.xy)

@@ -14,6 +14,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -24,6 +25,9 @@ _LAZY_MODULES = frozenset(
         "sounddevice",  # for MediaPipe's audio tasks: ~0.6 s
     }
 )
+
+
+_FIRST_IMPORT = threading.Lock()
 
 
 class _LazyModules(importlib.abc.MetaPathFinder):
@@ -45,12 +49,14 @@ class _LazyModules(importlib.abc.MetaPathFinder):
 
 def import_mediapipe() -> ModuleType:
     """``import mediapipe``, without running the modules a pose landmarker does not need
-    (`_LazyModules`) when this is the process's first import of it."""
-    if "mediapipe" not in sys.modules:
-        finder = _LazyModules()
-        sys.meta_path.insert(0, finder)
-        try:
-            importlib.import_module("mediapipe")
-        finally:
-            sys.meta_path.remove(finder)
-    return sys.modules["mediapipe"]
+    (`_LazyModules`) when this is the process's first import of it. Thread-safe: the decoding
+    thread and the main thread may both ask first."""
+    with _FIRST_IMPORT:
+        if "mediapipe" not in sys.modules:
+            finder = _LazyModules()
+            sys.meta_path.insert(0, finder)
+            try:
+                importlib.import_module("mediapipe")
+            finally:
+                sys.meta_path.remove(finder)
+    return importlib.import_module("mediapipe")
