@@ -3,6 +3,7 @@
 - ``file_kind``: what a file is from its first bytes (video container, still image, text),
   and why a video would not open.
 - ``source``: open and probe a video (rotation, variable frame rate), iterate its frames.
+- ``prefetch``: decoding (and other work) in a thread beside the pose model, bounded.
 - ``video_writer``: write an annotated video (H.264 through ffmpeg, atomic).
 - ``ffmpeg``: run the ffmpeg that imageio-ffmpeg ships.
 - ``models``: the pose-model cache (manifest, checksum pins, lock) and its public calls;
