@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from conftest import SAMPLE
 from stance.core.errors import BadInputError
 from stance.io.prefetch import Behind, Prefetch
 
@@ -115,3 +120,29 @@ def test_behind_raises_a_call_s_error_in_the_submitting_thread() -> None:
         for _ in range(3):
             later.submit(lambda: None)
     assert not _observers()
+
+
+def test_ctrl_c_during_an_analysis_ends_it_at_once(tmp_path: Path) -> None:
+    """Ctrl-C while frames are decoded and analysed: exit 130 within seconds, no thread left
+    holding the process (the sample played four times, so the analysis is still running)."""
+    from stance.io.ffmpeg import run_ffmpeg
+
+    clip = tmp_path / "long.mp4"
+    run_ffmpeg(["-stream_loop", "3", "-i", str(SAMPLE), "-c", "copy", "-an", str(clip)])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stance", "analyze", str(clip), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4.0)  # past start-up, in the pose pass
+    assert proc.poll() is None, "the analysis ended before it could be interrupted"
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    try:
+        rc = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert rc == 130, proc.stderr.read() if proc.stderr else rc
+    assert time.perf_counter() - t0 < 5.0
