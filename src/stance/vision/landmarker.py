@@ -231,7 +231,7 @@ class PoseEstimator:
         self, image_bgr: np.ndarray, t_s: float, *, model_input: Any = None
     ) -> list[PersonPose]:
         """All people in one BGR frame (H, W, 3) at time ``t_s`` seconds; ``model_input``:
-        `model_input` of the frame when it was made already (`stance.io.source.Frame`)."""
+        `model_input_of` the frame when it was made already (`stance.io.source.Frame`)."""
         t_ms = max(round(t_s * 1000.0), self._last_ms + 1)
         self._last_ms = t_ms
         image = model_input_of(image_bgr) if model_input is None else model_input
