@@ -87,6 +87,29 @@ def test_cli_starts_without_pose_or_pixel_libraries() -> None:
     assert not loaded & {*PIXEL_LIBRARIES, "scipy", "matplotlib"}
 
 
+def test_analyze_imports_no_plotting_or_signal_library(tmp_path: Path) -> None:
+    """A whole `stance analyze` of the sample with a JSON report loads neither matplotlib (only
+    the HTML reports draw with it; MediaPipe's drawing helpers are left lazy) nor scipy (the
+    low-pass is numpy), nor the sound library MediaPipe's audio tasks use."""
+    code = (
+        "import json, sys\n"
+        "from stance.cli.main import app\n"
+        f"args = ['analyze', '-q', '--json', {str(tmp_path / 'a.json')!r}]\n"
+        "try:\n"
+        "    app(args, prog_name='stance')\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "print(json.dumps(sorted({k.split('.')[0] for k in sys.modules "
+        "if not type(sys.modules[k]).__name__.startswith('_Lazy')})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = set(json.loads(out.stdout.splitlines()[-1]))
+    assert {"mediapipe", "cv2", "numpy"} <= loaded  # the probe does see the analysis's imports
+    assert not loaded & {"matplotlib", "scipy", "sounddevice"}
+    assert (tmp_path / "a.json").stat().st_size > 0
+
+
 def _marked_footage(node: ast.AST, marked_names: frozenset[str] = frozenset()) -> bool:
     """Whether an AST (a decorator, a ``pytestmark`` value) names the ``footage`` mark, itself
     or through a module-level name whose value does (parameters marked one by one)."""

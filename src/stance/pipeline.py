@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,7 @@ from stance.analysis.quality import (
 from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
+from stance.io.prefetch import Prefetch
 from stance.io.source import Frame, VideoInfo, as_decoded, iter_frames, probe_video
 from stance.vision.pelvis_edge import EdgeParams  # these two modules load OpenCV lazily
 from stance.vision.pelvis_texture import TextureParams
@@ -58,6 +59,10 @@ DEFAULT_MAX_FPS = 10.0
 """Default analysis rate (frames per second), chosen by measurement: the lowest rate at which
 every trial's drop and lean stayed within 0.3 degrees of the full-rate result on real footage
 (24-30 fps clips; see the README's Performance section)."""
+
+PREFETCH_BYTES = 96 * 2**20
+"""Decoded frames (BGR, and RGB for the model) waiting for the pose model take at most about
+this much memory (2 to 16 frames: 7 of 1080p), whatever the clip's length (`stance.io.prefetch`)."""
 
 ProgressFn = Callable[[int, int], None]
 """Called with (frames done, frames expected) during the pose pass."""
@@ -254,8 +259,10 @@ def run_pose(
     observers: list[FrameObserver],
     progress: ProgressFn | None = None,
 ) -> PoseTrack:
-    """Decode the clip and run the pose model on every analysed frame."""
-    from stance.vision.landmarker import PoseEstimator, track_frames
+    """Decode the clip (in a thread, `stance.io.prefetch`) and run the pose model on every
+    analysed frame."""
+    from stance.vision.follow import PersonFollower
+    from stance.vision.landmarker import track_frames
 
     expected = video.n_frames
     if settings.max_fps and video.fps_nominal > settings.max_fps:
@@ -269,14 +276,31 @@ def run_pose(
             progress(done, expected)
 
     frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps)
-    with PoseEstimator(model_path) as estimator:
+    depth = max(2, min(16, PREFETCH_BYTES // max(1, 2 * video.width * video.height * 3)))
+    # The decoding starts while the pose models load.
+    with (
+        Prefetch(_with_model_input(frames), depth=depth) as decoded,
+        PersonFollower(model_path) as estimator,
+    ):
         return track_frames(
-            frames,
+            decoded,
             estimator,
             frame_size=(video.width, video.height),
             observers=observers,
             on_frame=tick,
         )
+
+
+def _with_model_input(frames: Generator[Frame, None, None]) -> Iterator[Frame]:
+    """``frames`` with the pose model's input made (`stance.vision.landmarker.model_input_of`),
+    in the thread that decodes them; ``frames`` is closed when this generator is."""
+    from stance.vision.landmarker import model_input_of
+
+    try:
+        for frame in frames:
+            yield replace(frame, model_input=model_input_of(frame.image))
+    finally:
+        frames.close()
 
 
 def _refuse_too_short(path: Path, duration_s: float, settings: Settings) -> None:

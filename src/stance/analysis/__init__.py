@@ -1,7 +1,8 @@
-"""Numbers from tracks, in pipeline order (numpy and scipy only: no cv2, no mediapipe;
+"""Numbers from tracks, in pipeline order (numpy only: no cv2, no mediapipe;
 ``tests/test_layout.py`` enforces it).
 
-1. ``clean``: drop implausible landmarks, fill short gaps, smooth.
+1. ``clean``: drop implausible landmarks, fill short gaps, smooth (``lowpass``: the
+   Butterworth filter, in numpy).
 2. ``segment``: find the quiet-standing baseline and the single-leg trials.
 3. ``pelvis`` and ``fuse``: the pelvis-tilt estimators and their uncertainty-weighted fusion.
 4. ``measure``: per trial, the pelvic drop, trunk lean, weight shift and hold time.

@@ -7,10 +7,11 @@ Axis 0 is time. Positions are pixels. Steps, in order:
    a short window, against a few robust SDs), with a floor relative to body size (the median
    torso length) so that steady stretches, whose spread is tiny, do not lose good points.
 3. Gaps up to ``max_gap_s`` are filled by linear interpolation in time. Longer gaps stay NaN.
-4. A 2nd-order Butterworth low-pass: zero-phase (``sosfiltfilt``) for files, causal
-   (``sosfilt``) for live use. Each finite run is filtered on its own, so NaN runs never leak
-   into good data. When the frame rate varies (phones), each run is resampled to a uniform
-   grid at the median frame interval, filtered there and interpolated back to its own times.
+4. A 2nd-order Butterworth low-pass (`stance.analysis.lowpass`): zero-phase (``sosfiltfilt``)
+   for files, causal (``sosfilt``) for live use. Each finite run is filtered on its own, so NaN
+   runs never leak into good data. When the frame rate varies (phones), each run is resampled to
+   a uniform grid at the median frame interval, filtered there and interpolated back to its own
+   times.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
+from stance.analysis.lowpass import butter2_lowpass, sosfilt, sosfilt_zi, sosfiltfilt
 from stance.core.track import LM, PoseTrack
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def clean_track(
         dt = float(np.median(np.diff(t)))
         fs = 1.0 / dt
         if params.cutoff_hz < 0.9 * fs / 2.0:
-            sos = signal.butter(2, params.cutoff_hz, btype="low", fs=fs, output="sos")
+            sos = butter2_lowpass(params.cutoff_hz, fs)
             uniform = bool(np.all(np.abs(np.diff(t) - dt) <= _VFR_TOLERANCE * dt))
             for j in range(flat.shape[1]):
                 flat[:, j] = _lowpass_runs(
@@ -191,8 +192,7 @@ def _lowpass_runs(
 
 def _filter(x: np.ndarray, sos: np.ndarray, *, causal: bool) -> np.ndarray:
     if causal:
-        zi = signal.sosfilt_zi(sos) * x[0]
-        y, _ = signal.sosfilt(sos, x, zi=zi)
-        return np.asarray(y)
+        y, _ = sosfilt(sos, x, sosfilt_zi(sos) * x[0])
+        return y
     padlen = min(3 * (2 * sos.shape[0] + 1), x.shape[0] - 1)
-    return np.asarray(signal.sosfiltfilt(sos, x, padlen=padlen))
+    return sosfiltfilt(sos, x, padlen=padlen)

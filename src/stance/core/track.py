@@ -90,7 +90,9 @@ class PoseTrack:
         world: (T, 33, 3) world landmarks in metres (hip-centred, MediaPipe axes); NaN if
             unknown.
         frame_size: (width, height) of the upright frame in pixels.
-        n_people: (T,) number of people the detector saw in each frame.
+        n_people: (T,) number of people the detector saw in each frame (counted on the
+            frames `stance.vision.follow.PersonFollower` looks for a second person; 0 or 1,
+            the person followed, on the others).
     """
 
     t_s: np.ndarray

@@ -5,6 +5,7 @@
 - ``source``: open and probe a video (rotation, variable frame rate), iterate its frames.
 - ``stream_scan``: the packets each stream really holds (a video shorter than its audio is
   not a truncated file).
+- ``prefetch``: decoding (and other work) in a thread beside the pose model, bounded.
 - ``video_writer``: write an annotated video (H.264 through ffmpeg, atomic).
 - ``ffmpeg``: run the ffmpeg that imageio-ffmpeg ships.
 - ``models``: the pose-model cache (manifest, checksum pins, lock) and its public calls;

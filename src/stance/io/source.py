@@ -90,11 +90,15 @@ class Frame:
         index: 0-based position of the frame in the file (skipped frames count too).
         t_s: presentation time in seconds from the stream start; strictly increasing.
         image: (H, W, 3) uint8 BGR, upright and un-mirrored.
+        model_input: the image as the pose model takes it, when it was made beside the
+            decoding (`stance.vision.landmarker.model_input`, in `stance.pipeline.run_pose`'s
+            decoding thread), else None.
     """
 
     index: int
     t_s: float
     image: np.ndarray
+    model_input: Any = None
 
 
 @dataclass

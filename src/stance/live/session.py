@@ -29,7 +29,8 @@ from stance.core.numeric import finite_median, finite_median_rows
 from stance.core.track import LM, PoseTrack, Side
 from stance.live.protocol import Prompt, Protocol, ProtocolConfig, Step, observe
 from stance.pipeline import Judged, Settings, judge_track, pelvis_estimator, pelvis_observer
-from stance.vision.landmarker import PoseEstimator, TrackBuilder
+from stance.vision.follow import PersonFollower
+from stance.vision.landmarker import TrackBuilder
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -105,7 +106,7 @@ class LiveSession:
         self.settings = settings
         self.frame_size = frame_size
         self.protocol_config = protocol
-        self._estimator = PoseEstimator(model_path)
+        self._estimator = PersonFollower(model_path)
         self.restart()
 
     def restart(self) -> None:

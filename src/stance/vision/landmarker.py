@@ -3,7 +3,8 @@
 The mediapipe adapter lives here, at the edge: `from_mediapipe` turns one result into
 plain arrays and nothing downstream imports mediapipe. One estimator serves a whole clip.
 When several people are in view, `SubjectTracker` follows one subject consistently: the
-one who is central and largest when first seen.
+one who is central and largest when first seen (`stance.vision.follow.PersonFollower` decides
+on which frames to look for several people at all).
 """
 
 from __future__ import annotations
@@ -125,6 +126,17 @@ class FrameObserver(Protocol):
     def observe(self, frame: Frame, xy: np.ndarray | None) -> None: ...
 
 
+class PeopleDetector(Protocol):
+    """Finds the people in one frame (`PoseEstimator`; `stance.vision.follow.PersonFollower`,
+    which the analysis and live mode use)."""
+
+    def detect(
+        self, image_bgr: np.ndarray, t_s: float, *, model_input: Any = None
+    ) -> list[PersonPose]: ...
+
+    def close(self) -> None: ...
+
+
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
     """Silence the native libraries' start-up chatter on file descriptor 2 (not with the
@@ -155,6 +167,18 @@ def one_line(err: BaseException, *, limit: int | None = None) -> str:
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 
+def model_input_of(image_bgr: np.ndarray) -> Any:
+    """A BGR frame (H, W, 3) as MediaPipe takes it: an RGB copy in a ``mediapipe.Image``
+    (3-4 ms for 1080p, made beside the decoding by `stance.pipeline.run_pose`)."""
+    import cv2
+
+    from stance.vision.mediapipe_import import import_mediapipe
+
+    mp = import_mediapipe()
+    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+
+
 class PoseEstimator:
     """A MediaPipe PoseLandmarker in VIDEO mode. Use as a context manager; one per clip.
 
@@ -176,7 +200,9 @@ class PoseEstimator:
 
         quiet_native()  # no usage upload; no native log lines where the command line asks
         with _quiet_stderr():
-            import mediapipe as mp
+            from stance.vision.mediapipe_import import import_mediapipe
+
+            mp = import_mediapipe()
             from mediapipe.tasks.python import vision
             from mediapipe.tasks.python.core.base_options import BaseOptions
 
@@ -201,14 +227,14 @@ class PoseEstimator:
         self._model_path = model_path
         self._failed = False
 
-    def detect(self, image_bgr: np.ndarray, t_s: float) -> list[PersonPose]:
-        """All people in one BGR frame (H, W, 3) at time ``t_s`` seconds."""
-        import cv2
-
+    def detect(
+        self, image_bgr: np.ndarray, t_s: float, *, model_input: Any = None
+    ) -> list[PersonPose]:
+        """All people in one BGR frame (H, W, 3) at time ``t_s`` seconds; ``model_input``:
+        `model_input_of` the frame when it was made already (`stance.io.source.Frame`)."""
         t_ms = max(round(t_s * 1000.0), self._last_ms + 1)
         self._last_ms = t_ms
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        image = model_input_of(image_bgr) if model_input is None else model_input
         try:
             result = self._landmarker.detect_for_video(image, t_ms)
         except (ValueError, RuntimeError) as err:
@@ -300,7 +326,7 @@ class TrackBuilder:
 
 def track_frames(
     frames: Iterable[Frame],
-    estimator: PoseEstimator,
+    estimator: PeopleDetector,
     *,
     frame_size: tuple[int, int],
     observers: Iterable[FrameObserver] = (),
@@ -310,17 +336,29 @@ def track_frames(
 
     Args:
         frames: upright, unmirrored frames with increasing timestamps.
-        estimator: one PoseEstimator for the whole clip.
+        estimator: one detector for the whole clip (a `stance.vision.follow.PersonFollower`).
         frame_size: (width, height) in pixels.
-        observers: called with every frame and the subject's landmarks.
+        observers: called with every frame and the subject's landmarks, in order, in a
+            thread of their own (`stance.io.prefetch.Behind`), done when this returns.
         on_frame: progress callback.
     """
+    from stance.io.prefetch import Behind
+
     builder = TrackBuilder(*frame_size)
     observers = list(observers)
-    for frame in frames:
-        subject = builder.add(frame.t_s, estimator.detect(frame.image, frame.t_s))
+
+    def observe(frame: Frame, xy: np.ndarray | None) -> None:
         for obs in observers:
-            obs.observe(frame, None if subject is None else subject.xy)
-        if on_frame is not None:
-            on_frame(frame)
+            obs.observe(frame, xy)
+
+    # The observers (image estimators) look at a frame while the model looks at the next.
+    with Behind(depth=2) as later:
+        for frame in frames:
+            subject = builder.add(
+                frame.t_s, estimator.detect(frame.image, frame.t_s, model_input=frame.model_input)
+            )
+            if observers:
+                later.submit(observe, frame, None if subject is None else subject.xy)
+            if on_frame is not None:
+                on_frame(frame)
     return builder.build()

@@ -1,0 +1,145 @@
+"""Work beside the pose model, in threads, through bounded queues (memory flat in clip length).
+
+OpenCV's decoder and image functions and MediaPipe's inference release the GIL, so on two
+cores the next frames are decoded (`Prefetch`) and the last frame's image estimators run
+(`Behind`) while the model looks at this frame.
+
+`Prefetch` runs an iterator in its own thread, at most ``depth`` items ahead. Leaving its
+``with`` block in any way (the end, an exception, Ctrl-C) stops the thread and waits for it,
+and the source iterator is closed in the thread that ran it (its ``finally`` releases the
+decoder); an exception the source raises is raised again in the consuming thread, with its
+traceback. `Behind` runs calls in order in one thread, at most ``depth`` behind; an exception
+of a call is raised in the submitting thread (at a later `Behind.submit` or at the end).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+_POLL_S = 0.1  # how often a blocked side checks whether the other has gone
+
+
+class _End:
+    """The source is exhausted (``error`` None) or raised ``error``."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class Prefetch(Generic[T]):
+    """``with Prefetch(source, depth=8) as items: for item in items: ...``
+
+    The source is iterated in a daemon thread named ``name``, at most ``depth`` items ahead
+    of the consumer (``depth`` >= 1).
+    """
+
+    def __init__(self, source: Iterable[T], *, depth: int, name: str = "stance-decode") -> None:
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        self._source = source
+        self._queue: queue.Queue[T | _End] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
+
+    def __enter__(self) -> Iterator[T]:
+        self._thread.start()
+        return self._consume()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the thread and wait for it (it finishes the item it is decoding)."""
+        self._stop.set()
+        if self._thread.ident is not None:
+            self._thread.join()
+
+    def _produce(self) -> None:
+        it = iter(self._source)
+        end = _End()
+        try:
+            for item in it:
+                if not self._put(item):
+                    return
+        except BaseException as err:  # handed to the consumer, raised there
+            end = _End(err)
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+        self._put(end)
+
+    def _put(self, item: T | _End) -> bool:
+        """Queue ``item``; False once the consumer has stopped."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _consume(self) -> Iterator[T]:
+        while True:
+            try:
+                item = self._queue.get(timeout=_POLL_S)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    raise RuntimeError("the decoding thread ended without a word") from None
+                continue
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+
+
+class Behind:
+    """``with Behind(depth=4) as later: later.submit(fn, *args)``: the calls run in order in
+    one thread (named ``name``), at most ``depth`` (>= 1) not yet finished; the block ends
+    when all have run (or, when it is left by an exception, without the ones not started)."""
+
+    def __init__(self, *, depth: int, name: str = "stance-observe") -> None:
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        self._depth = depth
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._pending: deque[Future[Any]] = deque()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)``; waits while ``depth`` calls are pending; raises the error of an
+        earlier call."""
+        self._pending.append(self._pool.submit(fn, *args))
+        while self._pending and (len(self._pending) > self._depth or self._pending[0].done()):
+            self._pending.popleft().result()
+
+    def __enter__(self) -> Behind:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
