@@ -19,7 +19,7 @@ about 0.04 L above the hip joint centres; the iliac crest is about 0.25 L above 
   0.88-1.0 times the pelvis, and the lifted thigh pulls it at most about 1.7 degrees low.
 - ``Band.LOW`` (below it: the groin, the hip joints): 0.7-0.9 times the pelvis, and the lifted
   thigh pulls it several degrees low (4-5 at 25 degrees of hip flexion, more when higher; the
-  image estimators leave out the columns over the lifted thigh, which leaves up to about 2-3).
+  image estimators leave out the columns over the lifted thigh, which leaves up to about 2).
 - ``Band.WAIST`` (above it: the soft waist, a high waistband or a top's hem at the natural
   waist): 0.1-0.7 times the pelvis and it follows a trunk lean, so it is NOT a measurement of
   the pelvis: such evidence is reported but never used (weight 0). So is a reading from any
@@ -88,7 +88,7 @@ class RangeModel:
 
 CREST = RangeModel(Band.CREST, read_min=0.85, read_max=1.05, low_bias_deg=1.5)
 """An image reading in the crest band (validated: docs/VALIDATION.md, realistic bodies)."""
-LOW = RangeModel(Band.LOW, read_min=0.75, read_max=1.0, low_bias_deg=3.0)
+LOW = RangeModel(Band.LOW, read_min=0.75, read_max=1.0, low_bias_deg=2.5)
 """An image reading below the crest band: partly thigh."""
 WAIST = RangeModel(Band.WAIST, read_min=0.1, read_max=1.0, usable=False)
 """An image reading above the crest: follows the trunk; never used."""
