@@ -182,3 +182,20 @@ def test_every_basis_has_its_own_sentence() -> None:
     assert (
         "+/-1.2" in mains[Basis.LEAN_BORDERLINE] and "+1.5 to +4.5" in mains[Basis.DROP_BORDERLINE]
     )
+
+
+@pytest.mark.parametrize(
+    ("basis", "words"),
+    [("pelvis_unseen", "top tucked in"), ("pelvis_above_crest", "follows the trunk")],
+)
+def test_an_unseen_pelvis_says_what_to_wear(basis: str, words: str) -> None:
+    """Where the band between the hip joints and the crest cannot be read, the sentence says
+    why and what to wear (issue 20), instead of a reading that would under-read a drop."""
+    from stance.analysis.explain import side_reasons
+    from stance.analysis.judge import Basis, SideFinding, Status, Thresholds
+
+    f = SideFinding(Side.RIGHT, Status.INCONCLUSIVE, None, None, None, None, None, 4.0, 0.0, (),
+                    basis=Basis(basis), drop_coverage=0.0)  # fmt: skip
+    (sentence,) = side_reasons(f, Thresholds(), "fused")
+    assert "could not be judged" in sentence and words in sentence
+    assert "waistband" in sentence or "shorts or leggings" in sentence

@@ -38,7 +38,9 @@ def side_reasons(f: SideFinding, th: Thresholds, estimator: str) -> tuple[str, .
         elif b is Basis.PELVIS_UNSEEN:
             why = (
                 f"the pelvis could be measured in only {100 * (f.drop_coverage or 0.0):.0f}% of "
-                "the frames (hidden by clothing, hands or the lifted thigh, or too plain to track)"
+                "the frames (hidden by clothing, hands or the lifted thigh, or too plain to "
+                "track): wear shorts or leggings with the top tucked in or ending above the "
+                "waist, and keep the hands away from the hips"
             )
         elif b is Basis.PELVIS_ABOVE_CREST:
             why = (
