@@ -94,9 +94,11 @@ def section_truth_clips(
         names = ", ".join(p.stem for d in extra_dirs for p in sorted(Path(d).glob("*.mp4")))
         lines += [
             "Besides the bundled sample and ../shared/avatar/sequences: renders made with",
-            "../shared/avatar/render for this validation, of characters and outfits the",
-            f"estimators were not developed on ({names}; their cases and `render_clip.sh`",
-            "options are in benchmarks/heldout_cases.json; `--truth-dir` adds them).",
+            f"../shared/avatar/render for this validation ({names}; their cases and",
+            "renderer options are in benchmarks/cases_mh.json (MakeHuman bodies),",
+            "cases_game.json and heldout_cases.json (game characters); `--truth-dir` adds",
+            "them). The realistic renders are the calibration set of the true-drop range",
+            "(`stance.analysis.fuse`): they are not held out.",
             "",
         ]
     rows, results = collect(clips, run_all_estimators)

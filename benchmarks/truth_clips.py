@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from truth_sets import GAME, REALISTIC, Decisions, outfit_kind, truth_set
 
+from stance.analysis.fuse import CREST, LOW
 from stance.analysis.judge import Status, Thresholds
 from stance.analysis.measure import TrialMetrics
 from stance.core.track import Side
@@ -130,7 +131,16 @@ def _foot_off_floor(
 
 
 def character(truth: dict[str, Any]) -> str:
-    """The rendered character (and outfit) of a truth JSON."""
+    """The rendered character of a truth JSON; a MakeHuman body in words (sex, age, weight,
+    muscle, stature)."""
+    body = truth.get("body")
+    if isinstance(body, dict) and "gender" in body:
+        sex = "female" if body["gender"] < 0.34 else "male" if body["gender"] > 0.66 else "mixed"
+        age = body.get("age_years", body.get("age", 0.0))
+        return (
+            f"{sex} {age:.0f} y, weight {body.get('weight', 0.5):.2f}, "
+            f"muscle {body.get('muscle', 0.5):.2f}, {body.get('height_m', 0.0):.2f} m"
+        )
     model = str((truth.get("case") or {}).get("model") or truth.get("model") or "")
     return Path(model).stem or "Superhero_Male_FullBody (bundled sample)"
 
@@ -417,10 +427,13 @@ def _calibration(lines: list[str], summary: dict[str, Any], rows: list[TruthRow]
         "The measurement uncertainty (quiet-stance noise and coverage, fused, widened when the",
         "estimators disagree) says how well the surface's angle was read. The range adds what",
         "the surface does not show (`stance.analysis.fuse`): read between the hip joints and",
-        "the iliac crest (band `crest`) a reading m means a true drop between m / 1.05 and",
-        "m / 0.85, plus up to 1.5 deg that the lifted thigh pulls it low; read below (band",
-        "`low`) m / 1.0 to m / 0.7 plus 5 deg; read above the crest (band `waist`, the soft",
-        "waist, a hem at the natural waist) it is no measurement and is not used. On the game",
+        "the iliac crest (band `crest`) a reading m means a true drop between",
+        f"m / {CREST.read_max} and m / {CREST.read_min}, plus up to {CREST.low_bias_deg} deg that",
+        "the lifted thigh",
+        f"pulls it low; read below (band `low`) m / {LOW.read_max} to m / {LOW.read_min} plus",
+        f"{LOW.low_bias_deg} deg; read above the crest (band `waist`, the soft waist, a hem at the",
+        "natural waist) or mirroring a clear trunk lean (a hem hanging from the trunk) it is no",
+        "measurement and is not used. On the game",
         "characters the skin at the crest turns only 0.3-0.75 of the pelvis, so their truth",
         "often lies above the range: that set checks robustness and safety, not the range.",
         "",
