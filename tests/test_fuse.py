@@ -11,6 +11,7 @@ from stance.analysis.fuse import (
     CREST_BAND_L,
     LANDMARKS,
     LOW,
+    TRUNK,
     WAIST,
     Band,
     Evidence,
@@ -83,16 +84,31 @@ def test_the_band_a_reading_came_from_chooses_its_range() -> None:
     # a low reading allows a larger drop behind a level one (the lifted thigh's pull)
     assert low[1] == pytest.approx(-1.0 / LOW.read_max + 0.5 + LOW.low_bias_deg)
     assert LOW.low_bias_deg > CREST.low_bias_deg and low[1] > crest[1]
-    assert not WAIST.usable and WAIST.band is Band.WAIST
+    assert WAIST.band is Band.WAIST and not TRUNK.usable
 
 
-def test_evidence_above_the_crest_is_reported_but_never_used() -> None:
-    waist = Evidence("pelvis_edge", -7.0, 0.1, 1.0, 0.5, model=WAIST)
+def test_evidence_above_the_crest_is_used_only_alone_and_never_calls_a_drop_normal() -> None:
+    """The waist turns 0.1-0.7 times the pelvis and shows a trunk lean: used only when nothing
+    below it was read; a drop it shows is at least that large, a level reading allows a large
+    drop (never normal), a clear hike with little lean is a hike."""
+    waist = Evidence("pelvis_edge", 0.5, 0.1, 1.0, 0.5, model=WAIST)
     crest = Evidence("pelvis_image", 4.0, 0.1, 1.0, 0.5, model=CREST)
     f = fuse([waist, crest])
-    assert f.drop_deg == pytest.approx(4.0)
-    assert f.carried_by == ("pelvis_image",)
+    assert f.drop_deg == pytest.approx(4.0) and f.carried_by == ("pelvis_image",)
     alone = fuse([waist])
+    assert alone.drop_deg == pytest.approx(0.5) and alone.carried_by == ("pelvis_edge",)
+    assert alone.high_deg > 5.0  # a level-looking waist may hide a real drop
+    big = fuse([Evidence("pelvis_edge", 6.0, 0.1, 1.0, 0.5, model=WAIST)])
+    assert big.low_deg == pytest.approx(5.5)  # a drop it shows is at least that large
+    hike = fuse([Evidence("pelvis_edge", -12.0, 0.1, 1.0, 0.5, model=WAIST)], lean_deg=3.0)
+    assert hike.high_deg == pytest.approx(-12.0 + 0.5 + WAIST.low_bias_deg + 3.0)
+    leaning = fuse([Evidence("pelvis_edge", -4.0, 0.1, 1.0, 0.5, model=WAIST)], lean_deg=7.0)
+    assert leaning.high_deg > 3.0  # a lean over the stance leg may hide a drop at the waist
+
+
+def test_evidence_that_turned_with_the_trunk_is_reported_but_never_used() -> None:
+    trunk = Evidence("pelvis_edge", -7.0, 0.1, 1.0, 0.5, model=TRUNK)
+    alone = fuse([trunk])
     assert math.isnan(alone.drop_deg) and alone.evidence[0].measured
     assert not alone.evidence[0].usable
 

@@ -186,7 +186,7 @@ def test_every_basis_has_its_own_sentence() -> None:
 
 @pytest.mark.parametrize(
     ("basis", "words"),
-    [("pelvis_unseen", "top tucked in"), ("pelvis_above_crest", "follows the trunk")],
+    [("pelvis_unseen", "top tucked in"), ("pelvis_follows_trunk", "follows the trunk")],
 )
 def test_an_unseen_pelvis_says_what_to_wear(basis: str, words: str) -> None:
     """Where the band between the hip joints and the crest cannot be read, the sentence says
@@ -199,3 +199,16 @@ def test_an_unseen_pelvis_says_what_to_wear(basis: str, words: str) -> None:
     (sentence,) = side_reasons(f, Thresholds(), "fused")
     assert "could not be judged" in sentence and words in sentence
     assert "waistband" in sentence or "shorts or leggings" in sentence
+
+
+def test_a_reading_taken_only_at_the_waist_says_so() -> None:
+    from stance.analysis.explain import side_reasons
+    from stance.analysis.judge import Basis, SideFinding, Status, Thresholds
+
+    f = SideFinding(Side.LEFT, Status.INCONCLUSIVE, 1.0, 0.5, 0.0, 0.3, 20.0, 4.0, 0.0, (),
+                    drop_low_deg=0.5, drop_high_deg=12.0, basis=Basis.DROP_BORDERLINE,
+                    read_at_waist=True)  # fmt: skip
+    reasons = side_reasons(f, Thresholds(), "fused")
+    assert any("only at the waist" in r for r in reasons)
+    plain = side_reasons(replace(f, read_at_waist=False), Thresholds(), "fused")
+    assert not any("only at the waist" in r for r in plain)

@@ -167,7 +167,7 @@ def test_the_held_level_is_not_pulled_by_a_minority_transient() -> None:
 
 def test_a_hem_that_turns_with_the_leaning_trunk_is_not_the_pelvis() -> None:
     """Issue 20: a top's hem hanging from a trunk that leans 7 deg over the stance leg reads a
-    7-deg hike; that evidence is reported with the waist's model and not used, so the drop is
+    7-deg hike; that evidence is reported with the trunk's model and not used, so the drop is
     unknown (the judge says what to wear) instead of a hike. The same series without a lean is
     used."""
     from stance.analysis.fuse import CREST, Band
@@ -179,7 +179,7 @@ def test_a_hem_that_turns_with_the_leaning_trunk_is_not_the_pelvis() -> None:
     left, right = measure(track, segment(track), pelvis=hem).trials
     assert left.lean_deg == pytest.approx(7.0, abs=0.5)
     assert np.isnan(left.drop_deg)
-    assert left.fused is not None and left.fused.evidence[0].range_model.band is Band.WAIST
+    assert left.fused is not None and left.fused.evidence[0].range_model.band is Band.TRUNK
     assert left.fused.evidence[0].measured  # reported, with its reading
     assert right.fused is not None and right.fused.evidence[0].range_model.band is Band.CREST
     assert right.drop_deg == pytest.approx(0.0, abs=0.3)

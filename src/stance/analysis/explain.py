@@ -30,7 +30,7 @@ def side_reasons(f: SideFinding, th: Thresholds, estimator: str) -> tuple[str, .
     if b in (
         Basis.HOLD_TOO_SHORT,
         Basis.PELVIS_UNSEEN,
-        Basis.PELVIS_ABOVE_CREST,
+        Basis.PELVIS_FOLLOWS_TRUNK,
         Basis.NO_BASELINE,
     ):
         if b is Basis.HOLD_TOO_SHORT:
@@ -42,7 +42,7 @@ def side_reasons(f: SideFinding, th: Thresholds, estimator: str) -> tuple[str, .
                 "track): wear shorts or leggings with the top tucked in or ending above the "
                 "waist, and keep the hands away from the hips"
             )
-        elif b is Basis.PELVIS_ABOVE_CREST:
+        elif b is Basis.PELVIS_FOLLOWS_TRUNK:
             why = (
                 "the only garment edge near the pelvis follows the trunk rather than the pelvis "
                 "(it is at the waist, above the hip bones, or hangs from the trunk): tuck the top "
@@ -81,6 +81,12 @@ def side_reasons(f: SideFinding, th: Thresholds, estimator: str) -> tuple[str, .
     else:
         main = f"Standing on the {leg} leg the pelvis stayed level ({drop_txt}) without leaning."
     reasons = [main]
+    if f.read_at_waist:
+        reasons.append(
+            "The pelvis was read only at the waist, above the hip bones, which turns less than "
+            "the pelvis and partly with the trunk, so the range is wide: shorts or leggings whose "
+            "waistband sits on the hip bones, or a top ending above them, give a narrower one."
+        )
     if f.valid_holds > 1:
         reasons.append(f"{f.valid_holds} holds on the {leg} leg; the longest one was used.")
     if f.confidence_reduced:

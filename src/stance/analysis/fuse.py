@@ -20,10 +20,14 @@ about 0.04 L above the hip joint centres; the iliac crest is about 0.25 L above 
 - ``Band.LOW`` (below it: the groin, the hip joints): 0.7-0.9 times the pelvis, and the lifted
   thigh pulls it several degrees low (4-5 at 25 degrees of hip flexion, more when higher; the
   image estimators leave out the columns over the lifted thigh, which leaves up to about 2).
-- ``Band.WAIST`` (above it: the soft waist, a high waistband or a top's hem at the natural
-  waist): 0.1-0.7 times the pelvis and it follows a trunk lean, so it is NOT a measurement of
-  the pelvis: such evidence is reported but never used (weight 0). So is a reading from any
-  height that mirrors a clear trunk lean (`follows_trunk`: a loose hem hanging from the trunk).
+- ``Band.WAIST`` (above it: the soft waist, a high-rise waistband or a top's hem at the
+  natural waist): 0.1-0.7 times the pelvis, and a trunk lean toward the stance leg shows in
+  it as a hike of up to the lean. It is used only when nothing below it was read, with a range
+  that says so: a drop it shows is at least that large (so it can be positive), but a level
+  reading allows a large drop (read_min 0.1) plus the trunk's lean, so it is almost never
+  called normal unless it clearly hikes (a tree pose hikes the pelvis 12 degrees: real footage).
+- ``Band.TRUNK``: a reading from any height that mirrors a clear trunk lean (`follows_trunk`: a
+  loose hem hanging from the trunk) is no measurement of the pelvis: reported, never used.
 
 For a reading ``m`` of a band with read fractions ``[read_min, read_max]``, a thigh bias
 ``low_bias_deg`` and measurement uncertainty ``U`` (k = 2), the true drop is expected in
@@ -49,7 +53,8 @@ class Band(str, Enum):
 
     LOW = "low"  # below the crest band: the groin and hip joints, dragged by the lifted thigh
     CREST = "crest"  # between the hip joints and the iliac crest: turns with the pelvis
-    WAIST = "waist"  # above the crest: the soft waist, follows the trunk (not used)
+    WAIST = "waist"  # above the crest: the soft waist, partly the trunk (used when alone)
+    TRUNK = "trunk"  # turned with the trunk, not the pelvis (not used)
     NONE = "none"  # not an image reading (the hip-landmark line)
 
     def __str__(self) -> str:
@@ -75,6 +80,7 @@ class RangeModel:
             such law, only ``max_error_deg``).
         low_bias_deg: a level pelvis may read this much low (the lifted thigh's pull).
         max_error_deg: otherwise it errs by up to this much either way.
+        trunk_share: this share of a trunk lean toward the stance leg may show as a hike.
         usable: False: reported but not a measurement of the pelvis (weight 0).
     """
 
@@ -83,6 +89,7 @@ class RangeModel:
     read_max: float = 1.0
     low_bias_deg: float = 0.0
     max_error_deg: float = 0.0
+    trunk_share: float = 0.0
     usable: bool = True
 
 
@@ -90,8 +97,10 @@ CREST = RangeModel(Band.CREST, read_min=0.85, read_max=1.05, low_bias_deg=1.5)
 """An image reading in the crest band (validated: docs/VALIDATION.md, realistic bodies)."""
 LOW = RangeModel(Band.LOW, read_min=0.75, read_max=1.0, low_bias_deg=2.5)
 """An image reading below the crest band: partly thigh."""
-WAIST = RangeModel(Band.WAIST, read_min=0.1, read_max=1.0, usable=False)
-"""An image reading above the crest: follows the trunk; never used."""
+WAIST = RangeModel(Band.WAIST, read_min=0.1, read_max=1.0, low_bias_deg=1.5, trunk_share=1.0)
+"""An image reading above the crest: a share of the pelvis and of the trunk; used alone only."""
+TRUNK = RangeModel(Band.TRUNK, read_min=None, usable=False)
+"""A reading that turned with the trunk: never used."""
 LANDMARKS = RangeModel(Band.NONE, None, max_error_deg=HIP_LINE_MAX_ERROR_DEG)
 """The hip-landmark line: no law, only its largest error (so it rarely decides anything)."""
 RANGE_MODELS: dict[str, RangeModel] = {
@@ -164,7 +173,7 @@ class Evidence:
 
     @property
     def usable(self) -> bool:
-        """It has a reading that measures the pelvis (not one above the crest)."""
+        """It has a reading that measures the pelvis (not one that turned with the trunk)."""
         return self.measured and self.range_model.usable
 
 
@@ -207,16 +216,18 @@ def measurement_uncertainty(
 
 
 def drop_interval(
-    drop_deg: float, uncertainty_deg: float, model: RangeModel = CREST
+    drop_deg: float, uncertainty_deg: float, model: RangeModel = CREST, *, lean_deg: float = 0.0
 ) -> tuple[float, float]:
-    """(low, high) degrees where the true drop is expected for a reading (module docstring)."""
+    """(low, high) degrees where the true drop is expected for a reading (module docstring);
+    ``lean_deg``: the trial's trunk lean toward the stance leg."""
     if not (math.isfinite(drop_deg) and math.isfinite(uncertainty_deg)):
         return math.nan, math.nan
     margin = uncertainty_deg + model.max_error_deg
     if model.read_min is None:
         return drop_deg - margin, drop_deg + margin
     a, b = drop_deg / model.read_max, drop_deg / model.read_min
-    return min(a, b) - margin, max(a, b) + margin + model.low_bias_deg
+    lean = model.trunk_share * max(lean_deg, 0.0) if math.isfinite(lean_deg) else 0.0
+    return min(a, b) - margin, max(a, b) + margin + model.low_bias_deg + lean
 
 
 def _widest(models: set[RangeModel]) -> RangeModel:
@@ -225,17 +236,23 @@ def _widest(models: set[RangeModel]) -> RangeModel:
         return next(iter(models))
     if any(m.read_min is None for m in models):
         return LANDMARKS
+    bands = {m.band for m in models}
     return RangeModel(
-        Band.LOW if any(m.band is Band.LOW for m in models) else Band.CREST,
+        next(b for b in (Band.WAIST, Band.LOW, Band.CREST) if b in bands),
         read_min=min(m.read_min or 1.0 for m in models),
         read_max=max(m.read_max for m in models),
         low_bias_deg=max(m.low_bias_deg for m in models),
+        trunk_share=max(m.trunk_share for m in models),
     )
 
 
-def fuse(evidence: Sequence[Evidence]) -> FusedDrop:
-    """Inverse-variance fusion of the usable evidence, Birge-inflated on conflict."""
+def fuse(evidence: Sequence[Evidence], *, lean_deg: float = 0.0) -> FusedDrop:
+    """Inverse-variance fusion of the usable evidence, Birge-inflated on conflict; evidence
+    read above the crest only when nothing else was read. ``lean_deg``: the trial's trunk lean
+    toward the stance leg (the waist's range allows for it)."""
     usable = [e for e in evidence if e.usable]
+    below = [e for e in usable if e.range_model.band is not Band.WAIST]
+    usable = below or usable
     if not usable:
         nan = math.nan
         return FusedDrop(nan, nan, nan, nan, tuple(replace(e, weight=0.0) for e in evidence))
@@ -248,5 +265,7 @@ def fuse(evidence: Sequence[Evidence]) -> FusedDrop:
         unc *= math.sqrt(max(1.0, chi2 / (len(usable) - 1)))
     share = {id(e): wi / total for wi, e in zip(w, usable, strict=True)}
     weighted = tuple(replace(e, weight=share.get(id(e), 0.0)) for e in evidence)
-    low, high = drop_interval(drop, unc, _widest({e.range_model for e in usable}))
+    low, high = drop_interval(
+        drop, unc, _widest({e.range_model for e in usable}), lean_deg=lean_deg
+    )
     return FusedDrop(drop, unc, low, high, weighted)

@@ -29,6 +29,7 @@ from enum import Enum
 import numpy as np
 
 from stance.analysis import explain
+from stance.analysis.fuse import Band
 from stance.analysis.measure import Measurements, TrialMetrics
 from stance.analysis.pelvis import Estimator
 from stance.analysis.quality import MIN_JUDGEABLE_HOLD_S, QualityReport
@@ -134,7 +135,7 @@ class Basis(str, Enum):
     NOT_TESTED = "not_tested"  # no lift of the other foot: inconclusive
     HOLD_TOO_SHORT = "hold_too_short"  # inconclusive
     PELVIS_UNSEEN = "pelvis_unseen"  # the drop was measured in too few frames: inconclusive
-    PELVIS_ABOVE_CREST = "pelvis_above_crest"  # only an edge at the waist, above the crest
+    PELVIS_FOLLOWS_TRUNK = "pelvis_follows_trunk"  # only an edge that turned with the trunk
     NO_BASELINE = "no_baseline"  # no quiet standing just before the lift: inconclusive
     DROPPED = "dropped"  # the whole drop range above the threshold: positive
     DROP_BORDERLINE = "drop_borderline"  # the threshold inside the drop range: inconclusive
@@ -193,6 +194,8 @@ class SideFinding:
         valid_holds: judgeable holds on this leg (the longest one is used).
         confidence_reduced: the estimator's known reliability or quality warnings lowered the
             confidence.
+        read_at_waist: the drop was read only above the iliac crest (`stance.analysis.fuse`
+            band ``waist``), with the wide range that allows.
     """
 
     stance: Side
@@ -213,6 +216,7 @@ class SideFinding:
     lean_uncertainty_deg: float | None = None
     valid_holds: int = 0
     confidence_reduced: bool = False
+    read_at_waist: bool = False
 
 
 @dataclass(frozen=True)
@@ -326,8 +330,8 @@ def _margin_confidence(margin: float, uncertainty: float) -> float:
     return max(0.0, min(1.0, 1.0 - 0.5 * math.exp(-(z - 1.0))))
 
 
-def _only_above_crest(m: TrialMetrics) -> bool:
-    """The trial's pelvis was read, but only above the iliac crest (where it follows the trunk)."""
+def _only_trunk(m: TrialMetrics) -> bool:
+    """The trial's pelvis was read, but only by evidence that turned with the trunk."""
     return m.fused is not None and any(e.measured and not e.usable for e in m.fused.evidence)
 
 
@@ -344,7 +348,7 @@ def _side_finding(
         if longest.hold_s < th.min_hold_s:
             basis = Basis.HOLD_TOO_SHORT
         elif longest.trial.baseline is not None and not np.isfinite(longest.drop_deg):
-            basis = Basis.PELVIS_ABOVE_CREST if _only_above_crest(longest) else Basis.PELVIS_UNSEEN
+            basis = Basis.PELVIS_FOLLOWS_TRUNK if _only_trunk(longest) else Basis.PELVIS_UNSEEN
         else:
             basis = Basis.NO_BASELINE
         return SideFinding(
@@ -394,6 +398,9 @@ def _side_finding(
         lean_uncertainty_deg=lean_unc,
         valid_holds=len(valid),
         confidence_reduced=factor < 1.0 and status is not Status.INCONCLUSIVE,
+        read_at_waist=any(
+            e.weight > 0 and e.range_model.band is Band.WAIST for e in m.fused.evidence
+        ),
     )
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stance.analysis.fuse import (
-    WAIST,
+    TRUNK,
     Evidence,
     FusedDrop,
     RangeModel,
@@ -429,7 +429,7 @@ def _fused_drop(
     of the baseline and of the settled hold (``k``: settled-hold indices into the series): a
     level from a few surviving frames is not a measurement (image estimators return NaN when
     the pelvis is hidden or untextured). A level that mirrors the trial's trunk lean
-    (``lean_deg``, `stance.analysis.fuse.follows_trunk`) gets the waist's model: not used.
+    (``lean_deg``, `stance.analysis.fuse.follows_trunk`) gets the trunk's model: not used.
     """
     series, evidence = [], []
     for name, tilt, model in tilts:
@@ -439,10 +439,10 @@ def _fused_drop(
         level = held_level(drop[k]) if coverage >= MIN_TILT_COVERAGE else float("nan")
         u = measurement_uncertainty(noise, coverage, floor_deg=unc[0], noise_factor=unc[1])
         if follows_trunk(level, lean_deg, u):
-            model = WAIST
+            model = TRUNK
         series.append(drop)
         evidence.append(Evidence(name, level, noise, coverage, u, model=model))
-    fused = fuse(evidence)
+    fused = fuse(evidence, lean_deg=lean_deg)
     w = np.array([e.weight for e in fused.evidence])[:, None]
     stack = np.stack(series)  # (E, N)
     if not w.sum() > 0:
