@@ -11,6 +11,7 @@ from stance.analysis.fuse import (
     CREST_BAND_L,
     LANDMARKS,
     LOW,
+    PELVIS_MAX_DEG,
     TRUNK,
     WAIST,
     Band,
@@ -102,6 +103,7 @@ def test_evidence_above_the_crest_is_used_only_alone_and_never_calls_a_drop_norm
     assert big.low_deg == pytest.approx(5.5)  # a drop it shows is at least that large
     hike = fuse([Evidence("pelvis_edge", -12.0, 0.1, 1.0, 0.5, model=WAIST)], lean_deg=3.0)
     assert hike.high_deg == pytest.approx(-12.0 + 0.5 + WAIST.low_bias_deg + 3.0)
+    assert hike.low_deg == -PELVIS_MAX_DEG  # ten times the reading, cut at what a pelvis does
     leaning = fuse([Evidence("pelvis_edge", -4.0, 0.1, 1.0, 0.5, model=WAIST)], lean_deg=7.0)
     assert leaning.high_deg > 3.0  # a lean over the stance leg may hide a drop at the waist
 

@@ -65,6 +65,10 @@ CREST_BAND_L = (0.06, 0.25)
 """Heights above the hip-landmark line (torso lengths) between which an image reading turns
 with the pelvis (about 4-13 cm above the hip joint centres on adults of 1.50-1.95 m)."""
 
+PELVIS_MAX_DEG = 25.0
+"""No pelvis drops or hikes more than this in single-leg stance (degrees): a range is cut there
+(a waist reading allows ten times itself)."""
+
 HIP_LINE_MAX_ERROR_DEG = 16.1
 """Largest error of the hip-landmark line on the rendered truth trials (it follows the lifted
 thigh, not the pelvis: docs/VALIDATION.md), degrees."""
@@ -227,7 +231,12 @@ def drop_interval(
         return drop_deg - margin, drop_deg + margin
     a, b = drop_deg / model.read_max, drop_deg / model.read_min
     lean = model.trunk_share * max(lean_deg, 0.0) if math.isfinite(lean_deg) else 0.0
-    return min(a, b) - margin, max(a, b) + margin + model.low_bias_deg + lean
+    low, high = min(a, b) - margin, max(a, b) + margin + model.low_bias_deg + lean
+    if high > -PELVIS_MAX_DEG:  # cut at what a pelvis can do, unless the reading is beyond it
+        low = max(low, -PELVIS_MAX_DEG)
+    if low < PELVIS_MAX_DEG:
+        high = min(high, PELVIS_MAX_DEG)
+    return low, high
 
 
 def _widest(models: set[RangeModel]) -> RangeModel:
