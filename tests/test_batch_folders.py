@@ -222,3 +222,30 @@ def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
         holder.wait()
     with folder_lock(tmp_path, what="x") as lock:  # stale file, no stale lock
         assert lock.read_text().strip() == str(os.getpid())
+
+
+def test_the_lock_file_is_gone_after_a_normal_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished batch leaves no hidden file in a folder meant to be shared; a lock taken
+    just as the holder deleted its file is taken again on the new file."""
+    with folder_lock(tmp_path, what="x") as lock:
+        assert lock.exists()
+    assert not (tmp_path / LOCK_NAME).exists()
+
+    path = tmp_path / LOCK_NAME
+    real_open = os.open
+    calls: list[object] = []
+
+    def open_then_lose_it(p: object, flags: int, mode: int = 0o777) -> int:
+        fd = real_open(p, flags, mode)  # type: ignore[arg-type]
+        if not calls:  # the first file is deleted (by its holder) just after we open it
+            os.unlink(p)  # type: ignore[arg-type]
+        calls.append(p)
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_lose_it)
+    with folder_lock(tmp_path, what="x"):
+        assert path.exists() and len(calls) == 2
+    monkeypatch.undo()
+    assert not path.exists()
