@@ -141,6 +141,11 @@ class TextureParams:
             (along the torso axis) is raised: the cells over its thigh are left out
             (`stance.vision.torso_canvas.thigh_columns`).
         thigh_half_width: half-width of a thigh, torso lengths.
+        thigh_drag_top: only cells below this height above the hip line are left out over a
+            raised thigh, torso lengths: the flexed thigh drags the skin up to about 8 cm
+            above the hip joints (0.12 torso lengths above the hip landmarks; the MakeHuman
+            surface study), and the cells above keep the band measured when a thigh is
+            raised to the side (a tree pose).
     """
 
     px_per_torso: float = 160.0
@@ -164,6 +169,7 @@ class TextureParams:
     retry_deg: float = 6.0
     raised_knee: float = 0.95
     thigh_half_width: float = 0.15
+    thigh_drag_top: float = 0.15
 
     def __post_init__(self) -> None:
         if not (
@@ -367,7 +373,8 @@ class PelvisImageTracker:
         self._push(self._last_tilt, 1.0)
 
     def _thigh_cells(self, xy: np.ndarray, geo: TorsoGeometry) -> np.ndarray:
-        """(N,) bool: the reference cells whose centre column is over a raised thigh."""
+        """(N,) bool: the reference cells over a raised thigh (their centre column) and low
+        enough for it to drag them (below ``thigh_drag_top``)."""
         w = self._size[0]
         hidden = thigh_columns(
             xy,
@@ -379,7 +386,9 @@ class PelvisImageTracker:
             thigh_half_width=self.params.thigh_half_width,
         )
         cols = np.clip(self._cell_xy[:, 0] + self._cs // 2, 0, w - 1)
-        return np.asarray(hidden[cols], dtype=bool)
+        P = self.params.px_per_torso
+        height = (self._pad + self.params.y_high * P - (self._cell_xy[:, 1] + self._cs / 2.0)) / P
+        return np.asarray(hidden[cols] & (height < self.params.thigh_drag_top), dtype=bool)
 
     def _sample(self, image: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The canvas: ``image`` sampled through ``g`` (canvas -> image), grey, blurred."""
