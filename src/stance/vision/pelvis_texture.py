@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from stance.analysis.fuse import CREST_BAND_L
 from stance.analysis.pelvis import Estimator
 from stance.vision.torso_canvas import (
     TorsoGeometry,
@@ -142,10 +143,10 @@ class TextureParams:
             (`stance.vision.torso_canvas.thigh_columns`).
         thigh_half_width: half-width of a thigh, torso lengths.
         thigh_drag_top: only cells below this height above the hip line are left out over a
-            raised thigh, torso lengths: the flexed thigh drags the skin up to about 8 cm
-            above the hip joints (0.12 torso lengths above the hip landmarks; the MakeHuman
-            surface study), and the cells above keep the band measured when a thigh is
-            raised to the side (a tree pose).
+            raised thigh, torso lengths (the top of the crest band,
+            `stance.analysis.fuse.CREST_BAND_L`): the flexed thigh drags the skin of the band
+            below the crest up (the MakeHuman surface study), and the cells above keep the
+            band measured when a thigh is raised to the side (a tree pose).
     """
 
     px_per_torso: float = 160.0
@@ -169,7 +170,7 @@ class TextureParams:
     retry_deg: float = 6.0
     raised_knee: float = 0.95
     thigh_half_width: float = 0.15
-    thigh_drag_top: float = 0.15
+    thigh_drag_top: float = CREST_BAND_L[1]
 
     def __post_init__(self) -> None:
         if not (
@@ -374,7 +375,7 @@ class PelvisImageTracker:
 
     def _thigh_cells(self, xy: np.ndarray, geo: TorsoGeometry) -> np.ndarray:
         """(N,) bool: the reference cells over a raised thigh (their centre column) and low
-        enough for it to drag them (below ``thigh_drag_top``)."""
+        enough for it to drag them (below ``thigh_drag_top``: the crest band)."""
         w = self._size[0]
         hidden = thigh_columns(
             xy,
