@@ -42,17 +42,14 @@ class Fit:
         t, m = np.asarray(list(true), float), np.asarray(list(meas), float)
         ok = np.isfinite(t) & np.isfinite(m)
         t, m = t[ok], m[ok]
-        if len(t) < 2 or np.ptp(t) < 1.0:  # no slope from truths within a degree
-            return Fit(len(t), float("nan"), float("nan"), float("nan"), float("nan"))
-        slope, offset = np.polyfit(t, m, 1)
+        nan = float("nan")
         err = m - t
-        return Fit(
-            len(t),
-            float(slope),
-            float(offset),
-            float(np.sqrt(np.mean(err**2))),
-            float(np.max(np.abs(err))),
-        )
+        rmse = float(np.sqrt(np.mean(err**2))) if len(t) else nan
+        worst = float(np.max(np.abs(err))) if len(t) else nan
+        if len(t) < 2 or np.ptp(t) < 1.0:  # no slope from truths within a degree
+            return Fit(len(t), nan, nan, rmse, worst)
+        slope, offset = np.polyfit(t, m, 1)
+        return Fit(len(t), float(slope), float(offset), rmse, worst)
 
     def cells(self) -> str:
         return (

@@ -108,8 +108,19 @@ def test_live_headless_on_the_sample_runs_both_sides(tmp_path: Path) -> None:
     stats = doc["live"]["stats"]
     assert len(_frames_of(rec)) == stats["frames_read"] >= 140  # the sample has 160 frames
     assert len(shown) == stats["frames_shown"] + 30  # + the result card, 3 s at 10 fps
-    r2 = runner.invoke(app, ["analyze", str(rec), "-q"])
-    assert r2.exit_code == 0 and "RIGHT gluteus medius" in r2.output
+    j2 = tmp_path / "again.json"
+    r2 = runner.invoke(app, ["analyze", str(rec), "-q", "--json", str(j2)])
+    # The sample's LEFT hold reads 3.5 deg with a range starting just above the 3-deg threshold
+    # (a game character: it turns half as much as a person); a re-encoded recording may move
+    # that start across the threshold, so the verdict is RIGHT or "cannot tell", never another
+    # side, and the same holds are measured with the same drop.
+    assert r2.exit_code in (0, 3), r2.output
+    again = json.loads(j2.read_text())
+    assert again["verdict"]["outcome"] in ("right", "cannot_tell")
+    assert (r2.exit_code == 0) == ("RIGHT gluteus medius" in r2.output)
+    by_side = {t["lifted"]: t["drop_deg"] for t in again["trials"]}
+    assert sorted(by_side) == ["left", "right"]
+    assert abs(by_side["left"] - doc["trials"][0]["drop_deg"]) <= 0.6, (by_side, doc["trials"])
 
 
 def test_live_refuses_bad_options_before_starting(tmp_path: Path) -> None:
