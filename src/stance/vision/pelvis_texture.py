@@ -53,7 +53,6 @@ from typing import Any
 
 import numpy as np
 
-from stance.analysis.fuse import CREST_BAND_L
 from stance.analysis.pelvis import Estimator
 from stance.vision.torso_canvas import (
     TorsoGeometry,
@@ -142,11 +141,6 @@ class TextureParams:
             (along the torso axis) is raised: the cells over its thigh are left out
             (`stance.vision.torso_canvas.thigh_columns`).
         thigh_half_width: half-width of a thigh, torso lengths.
-        thigh_drag_top: only cells below this height above the hip line are left out over a
-            raised thigh, torso lengths (the top of the crest band,
-            `stance.analysis.fuse.CREST_BAND_L`): the flexed thigh drags the skin of the band
-            below the crest up (the MakeHuman surface study), and the cells above keep the
-            band measured when a thigh is raised to the side (a tree pose).
     """
 
     px_per_torso: float = 160.0
@@ -170,7 +164,6 @@ class TextureParams:
     retry_deg: float = 6.0
     raised_knee: float = 0.95
     thigh_half_width: float = 0.15
-    thigh_drag_top: float = CREST_BAND_L[1]
 
     def __post_init__(self) -> None:
         if not (
@@ -374,8 +367,7 @@ class PelvisImageTracker:
         self._push(self._last_tilt, 1.0)
 
     def _thigh_cells(self, xy: np.ndarray, geo: TorsoGeometry) -> np.ndarray:
-        """(N,) bool: the reference cells over a raised thigh (their centre column) and low
-        enough for it to drag them (below ``thigh_drag_top``: the crest band)."""
+        """(N,) bool: the reference cells whose centre column is over a raised thigh."""
         w = self._size[0]
         hidden = thigh_columns(
             xy,
@@ -387,9 +379,7 @@ class PelvisImageTracker:
             thigh_half_width=self.params.thigh_half_width,
         )
         cols = np.clip(self._cell_xy[:, 0] + self._cs // 2, 0, w - 1)
-        P = self.params.px_per_torso
-        height = (self._pad + self.params.y_high * P - (self._cell_xy[:, 1] + self._cs / 2.0)) / P
-        return np.asarray(hidden[cols] & (height < self.params.thigh_drag_top), dtype=bool)
+        return np.asarray(hidden[cols], dtype=bool)
 
     def _sample(self, image: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The canvas: ``image`` sampled through ``g`` (canvas -> image), grey, blurred."""
