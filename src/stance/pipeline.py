@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from stance.analysis import quality_wording
 from stance.analysis.clean import CleanParams, clean_track
+from stance.analysis.fuse import range_model_at
 from stance.analysis.judge import Thresholds, Verdict, judge
 from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting, LightMeter
 from stance.analysis.measure import Measurements, measure
@@ -193,8 +194,6 @@ def pelvis_estimator(name: Estimator, observer: PelvisObserver | None) -> Pelvis
     """The estimator for the numeric steps, from the observer that watched the frames."""
     if observer is None:
         return HipLineEstimator()
-    from stance.analysis.fuse import range_model_at
-
     parts = tuple(
         PrecomputedTilt(n, r.tilt_deg, range_model_at(r.height_l))
         for n, r in ((n, t.result()) for n, t in observer.trackers.items())
