@@ -266,3 +266,19 @@ def test_last_tilt_is_what_result_gives_for_the_latest_frame() -> None:
         expected = trk.result().tilt_deg[-1]
         assert trk.last_tilt_deg == pytest.approx(expected, nan_ok=True)
     assert math.isfinite(trk.last_tilt_deg)
+
+
+def test_cell_structure_tensors_match_a_cell_by_cell_computation() -> None:
+    from stance.vision.pelvis_texture import _cell_tensors, _top_eigenvalue
+
+    rng = np.random.default_rng(3)
+    gx = rng.normal(0, 5, (40, 50)).astype(np.float32)
+    gy = rng.normal(0, 5, (40, 50)).astype(np.float32)
+    x0, y0 = np.array([0, 7, 30, 38]), np.array([0, 12, 5, 28])
+    J = _cell_tensors(gx, gy, x0, y0, 12)
+    for i, (x, y) in enumerate(zip(x0, y0, strict=True)):
+        sx, sy = gx[y : y + 12, x : x + 12].astype(float), gy[y : y + 12, x : x + 12].astype(float)
+        xy = (sx * sy).mean()
+        want = np.array([[(sx * sx).mean(), xy], [xy, (sy * sy).mean()]])
+        np.testing.assert_allclose(J[i], want, rtol=1e-9)
+        assert _top_eigenvalue(J[i : i + 1])[0] == pytest.approx(np.linalg.eigvalsh(want)[1])

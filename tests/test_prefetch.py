@@ -146,3 +146,13 @@ def test_ctrl_c_during_an_analysis_ends_it_at_once(tmp_path: Path) -> None:
         raise
     assert rc == 130, proc.stderr.read() if proc.stderr else rc
     assert time.perf_counter() - t0 < 5.0
+
+
+def test_prompt_handoff_shortens_the_switch_interval_inside_and_restores_it() -> None:
+    from stance.io.prefetch import HANDOFF_S, prompt_handoff
+
+    before = sys.getswitchinterval()
+    with pytest.raises(RuntimeError), prompt_handoff():
+        assert sys.getswitchinterval() == pytest.approx(HANDOFF_S)
+        raise RuntimeError("left by an error")
+    assert sys.getswitchinterval() == before

@@ -39,7 +39,7 @@ from stance.analysis.quality import (
 from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
-from stance.io.prefetch import Prefetch
+from stance.io.prefetch import Prefetch, prompt_handoff
 from stance.io.source import Frame, VideoInfo, as_decoded, iter_frames, probe_video
 from stance.vision.pelvis_edge import EdgeParams  # these two modules load OpenCV lazily
 from stance.vision.pelvis_texture import TextureParams
@@ -278,6 +278,7 @@ def run_pose(
     depth = max(2, min(16, PREFETCH_BYTES // max(1, 2 * video.width * video.height * 3)))
     # The decoding starts while the pose models load.
     with (
+        prompt_handoff(),
         Prefetch(_with_model_input(frames), depth=depth) as decoded,
         PersonFollower(model_path) as estimator,
     ):

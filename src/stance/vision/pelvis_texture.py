@@ -312,30 +312,24 @@ class PelvisImageTracker:
         gx = cv2.Sobel(canvas, cv2.CV_32F, 1, 0, ksize=3) / 8.0
         gy = cv2.Sobel(canvas, cv2.CV_32F, 0, 1, ksize=3) / 8.0
         cs, st = self._cs, max(2, round(self.params.step * P))
-        corners, infos = [], []
         # a grid centred in the band, so that a mirrored image gets mirrored cells
-        xs = _grid(pad, w - pad, cs, st)
-        ys = _grid(pad, h - pad, cs, st)
-        for y0 in ys:
-            for x0 in xs:
-                sx = gx[y0 : y0 + cs, x0 : x0 + cs]
-                sy = gy[y0 : y0 + cs, x0 : x0 + cs]
-                sxy = float((sx * sy).mean())
-                J = np.array([[float((sx * sx).mean()), sxy], [sxy, float((sy * sy).mean())]])
-                top = float(np.linalg.eigvalsh(J)[1])
-                if math.sqrt(max(top, 0.0)) < self.params.min_grad:
-                    continue
-                info = J / top
-                if self.params.height_decay > 0:
-                    height = (v0 - (y0 + cs / 2.0)) / P
-                    info = info * math.exp(
-                        -max(height - self.params.y_low, 0.0) / self.params.height_decay
-                    )
-                corners.append((x0, y0))
-                infos.append(info)
-        if not corners:
+        xs = np.asarray(_grid(pad, w - pad, cs, st), dtype=np.int64)
+        ys = np.asarray(_grid(pad, h - pad, cs, st), dtype=np.int64)
+        if not len(xs) or not len(ys):
             return None
-        return g, np.asarray(corners, dtype=np.int64), np.asarray(infos, dtype=np.float64), canvas
+        x0, y0 = (a.ravel() for a in np.meshgrid(xs, ys))  # row by row, as the cells are read
+        J = _cell_tensors(gx, gy, x0, y0, cs)
+        top = _top_eigenvalue(J)
+        keep = np.sqrt(np.maximum(top, 0.0)) >= self.params.min_grad
+        if not keep.any():
+            return None
+        info = J[keep] / top[keep, None, None]
+        if self.params.height_decay > 0:
+            height = (v0 - (y0[keep] + cs / 2.0)) / P
+            above = np.maximum(height - self.params.y_low, 0.0)
+            info = info * np.exp(-above / self.params.height_decay)[:, None, None]
+        corners = np.stack([x0[keep], y0[keep]], axis=1)
+        return g, corners, info, canvas
 
     def _start(self, image: np.ndarray, geo: TorsoGeometry, t: float) -> None:
         """Lay out the canvas on this frame and make it the reference (if textured)."""
@@ -505,6 +499,32 @@ class PelvisImageTracker:
         cov = np.linalg.inv(H)
         sigma = math.degrees(math.sqrt(max(r2, 0.05) * max(float(cov[2, 2]), 0.0)))
         return float(sol[2]), float(sol[0]), float(sol[1]), q, sigma
+
+
+def _cell_tensors(
+    gx: np.ndarray, gy: np.ndarray, x0: np.ndarray, y0: np.ndarray, size: int
+) -> np.ndarray:
+    """(N, 2, 2) mean structure tensors [[gx², gx·gy], [gx·gy, gy²]] of the ``size`` x
+    ``size`` cells with top-left corners (``x0``, ``y0``) (N,), from the gradient images
+    ``gx``, ``gy`` (H, W): box sums of integral images, all cells at once."""
+
+    def box_means(a: np.ndarray) -> np.ndarray:
+        s = np.zeros((a.shape[0] + 1, a.shape[1] + 1))
+        s[1:, 1:] = np.cumsum(np.cumsum(a, axis=0, dtype=np.float64), axis=1)
+        x1, y1 = x0 + size, y0 + size
+        sums = s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0]
+        return np.asarray(sums / float(size * size), dtype=np.float64)
+
+    gx64, gy64 = gx.astype(np.float64), gy.astype(np.float64)
+    xx, yy, xy = box_means(gx64 * gx64), box_means(gy64 * gy64), box_means(gx64 * gy64)
+    return np.stack([np.stack([xx, xy], axis=-1), np.stack([xy, yy], axis=-1)], axis=-2)
+
+
+def _top_eigenvalue(J: np.ndarray) -> np.ndarray:
+    """(N,) larger eigenvalue of each symmetric (N, 2, 2) matrix."""
+    half_trace = (J[:, 0, 0] + J[:, 1, 1]) / 2.0
+    half_diff = (J[:, 0, 0] - J[:, 1, 1]) / 2.0
+    return np.asarray(half_trace + np.hypot(half_diff, J[:, 0, 1]), dtype=np.float64)
 
 
 def _tilt_of(g: np.ndarray) -> float:
