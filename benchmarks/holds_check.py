@@ -1,0 +1,134 @@
+"""Hold detection alone, on many clips, fast enough to try a segmentation rule on all of them.
+
+    uv run python benchmarks/holds_check.py [CLIP_OR_FOLDER ...] [--cache DIR]
+
+For every clip (an .mp4, or every .mp4 in a folder; default: the bundled sample,
+../shared/avatar/sequences and ../shared/footage) the pose pass runs once and its raw track is
+kept in ``--cache`` (default ``~/.cache/stance-holds``, keyed by the file's size and time), so a
+second run only re-runs the numeric steps (clean, segment). It prints every hold found; where a
+truth JSON lies beside the clip (a render) it also prints each true hold, its lifted side and
+hip flexion, and the start and end errors against the foot leaving and touching the floor
+(within ``truth_clips.DETECT_TOL_S`` is a pass). A clip named ``neg_*`` (or in a folder named
+``negatives``) must have no hold. Ends with the counts, and exit 1 on any miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from truth_clips import DETECT_TOL_S, SHARED, truth_trials  # noqa: E402
+
+from stance.analysis.clean import clean_track  # noqa: E402
+from stance.analysis.segment import Segmentation, segment  # noqa: E402
+from stance.core.track import PoseTrack  # noqa: E402
+from stance.io.models import ensure_model  # noqa: E402
+from stance.io.source import probe_video  # noqa: E402
+from stance.pipeline import Settings, run_pose  # noqa: E402
+
+ARRAYS = ("t_s", "xy", "visibility", "presence", "world", "n_people")
+
+
+def raw_track(clip: Path, cache: Path) -> PoseTrack:
+    """The clip's raw pose track at the default rate, from the cache when it is there."""
+    st = clip.stat()
+    key = cache / f"{clip.stem}_{st.st_size}_{int(st.st_mtime)}.npz"
+    if key.exists():
+        z = np.load(key)
+        return PoseTrack(
+            **{k: z[k] for k in ARRAYS}, frame_size=(int(z["size"][0]), int(z["size"][1]))
+        )
+    settings = Settings()
+    video = probe_video(clip)
+    raw = run_pose(clip, video, model_path=ensure_model(), settings=settings, observers=[])
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(key, **{k: getattr(raw, k) for k in ARRAYS}, size=raw.frame_size)
+    return raw
+
+
+def clips_of(args: list[Path]) -> list[Path]:
+    if not args:
+        args = [
+            REPO / "sample_videos" / "sample_right_weak.mp4",
+            SHARED / "avatar" / "sequences",
+            SHARED / "footage",
+        ]
+    out: list[Path] = []
+    for a in args:
+        out += sorted(a.glob("*.mp4")) if a.is_dir() else [a]
+    return out
+
+
+def truth_of(clip: Path) -> dict[str, Any] | None:
+    j = clip.with_suffix(".json")
+    if clip.name == "sample_right_weak.mp4":
+        j = SHARED / "sample" / "sample_right_weak.json"
+    if not j.exists():
+        return None
+    truth = json.loads(j.read_text())
+    return truth if "frames" in truth else None
+
+
+def is_negative(clip: Path) -> bool:
+    return clip.stem.startswith("neg_") or clip.parent.name == "negatives"
+
+
+def check(clip: Path, seg: Segmentation) -> tuple[int, int, list[str]]:
+    """(holds expected, holds right, lines) for one clip."""
+    found = [(t.lifted.value, t.start_s, t.end_s) for t in seg.trials]
+    said = ", ".join(f"{s} {a:.2f}-{b:.2f}" for s, a, b in found) or "none"
+    lines = [f"{clip.name}: found {said}"]
+    if is_negative(clip):
+        lines.append(f"  negative: {'ok' if not found else 'FALSE HOLD'}")
+        return 1, int(not found), lines
+    truth = truth_of(clip)
+    if truth is None:
+        return 0, 0, lines
+    right = 0
+    trials = truth_trials(truth)
+    for tt in trials:
+        same = [f for f in found if f[0] == tt["lifted"]]
+        flex = tt["hip_flex_deg"]
+        off = f"{tt['off_start_s']:.2f}-{tt['off_end_s']:.2f}"
+        head = f"  true {tt['lifted']:<5} hip {flex:>4.0f}: off {off}"
+        if not same:
+            lines.append(f"{head}  MISSED")
+            continue
+        _, a, b = min(same, key=lambda f: abs(f[1] - tt["off_start_s"]))
+        es, ee = a - tt["off_start_s"], b - tt["off_end_s"]
+        ok = abs(es) <= DETECT_TOL_S and abs(ee) <= DETECT_TOL_S
+        right += int(ok)
+        lines.append(f"{head}  start {es:+.2f} end {ee:+.2f} {'ok' if ok else 'OFF'}")
+    extra = len(found) - len(trials)
+    if extra > 0:
+        lines.append(f"  {extra} hold(s) more than the truth has")
+    return len(trials), right - max(extra, 0), lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("clips", nargs="*", type=Path)
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "stance-holds")
+    args = ap.parse_args()
+    settings = Settings()
+    expected = right = 0
+    for clip in clips_of(args.clips):
+        seg = segment(clean_track(raw_track(clip, args.cache), settings.clean), settings.segment)
+        n, ok, lines = check(clip, seg)
+        expected += n
+        right += ok
+        print("\n".join(lines), flush=True)
+    print(f"holds (and negatives) right: {right} of {expected}")
+    sys.exit(0 if right == expected else 1)
+
+
+if __name__ == "__main__":
+    main()
