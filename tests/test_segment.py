@@ -161,3 +161,18 @@ def test_a_straight_leg_in_quiet_stance_is_no_bent_knee_lift() -> None:
 
     track = make_test_track(lift_feet=False)
     assert np.nanmax(np.abs(bent_knee_lift(track))) < 0.04
+
+
+def test_stepping_on_the_spot_with_the_other_foot_unseen_is_no_hold() -> None:
+    # marching: the LEFT foot up 0.45 s, down 0.65 s, while the pose model misses every step of
+    # the RIGHT foot (its own lifts never show); each touch-down is short enough to be one
+    track = make_test_track(hold_s=7.0)
+    _, t_up, t_down = phase_times(hold_s=7.0)[0]
+    downs = [(t_up + 0.45 + k * 1.1, t_up + 1.1 + k * 1.1) for k in range(8)]
+    downs = [(a, min(b, t_down)) for a, b in downs if a < t_down]
+    seg = _segment(_lower_left_foot(track, downs))
+    assert Side.LEFT not in [tr.lifted for tr in seg.trials]
+    # the same touch-downs, shorter (a swing brushing the floor), leave one held trial
+    brushes = [(a, a + 0.2) for a, _ in downs]
+    seg = _segment(_lower_left_foot(track, brushes))
+    assert [tr.lifted for tr in seg.trials].count(Side.LEFT) == 1

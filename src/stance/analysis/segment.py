@@ -19,7 +19,10 @@ below ``lift_off`` (hysteresis). Lifts of the same foot separated by less than
 ``max_touchdown_s`` of double stance are one trial with a touch-down (a free foot that brushes
 the floor, or a leg swing passing close to it), and so are lifts separated only by up to
 ``max_unknown_s`` of unknown feet (a lifted foot hidden behind the standing leg is not trusted,
-but it does not end the hold either); lifts shorter than ``min_hold_s`` are ignored.
+but it does not end the hold either); a touch-down longer than ``max_touchdown_ratio`` times the
+foot's time up both before and after it ends the trial (stepping on the spot is no hold even
+where the pose model misses the other foot's steps). Lifts shorter than ``min_hold_s`` are
+ignored.
 
 The baseline of a trial is the steadiest window (``baseline_s`` long or what there is) of
 double-leg stance in the ``max_lookback_s`` before the lift, the latest of the near-steadiest
@@ -68,6 +71,12 @@ class SegmentParams:
         max_touchdown_s: lifts of the same foot separated by at most this much double stance
             (seconds) are one trial with a touch-down.
         max_unknown_s: ...or by at most this much of unknown feet (seconds).
+        max_touchdown_ratio: ...and a touch-down is no longer than this times the longer
+            of the foot's time up before it in the trial and its next stretch up: a held foot
+            touches down briefly (a leg swing brushing the floor: 0.1-0.3 s between stretches
+            of 0.4-1.3 s), while marching or high knees whose other foot the pose model misses
+            put each foot down for longer than it is up on either side (0.65 s between 0.45-s
+            lifts; 0.43 between 0.32).
         baseline_s: length of the quiet double stance looked for before a lift (seconds,
             `BASELINE_S`).
         max_lookback_s: how far before a lift the baseline is looked for (seconds).
@@ -78,6 +87,7 @@ class SegmentParams:
     min_hold_s: float = 1.0
     max_touchdown_s: float = 1.0
     max_unknown_s: float = 2.0
+    max_touchdown_ratio: float = 1.0
     baseline_s: float = BASELINE_S
     max_lookback_s: float = 6.0
 
@@ -254,7 +264,11 @@ def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmen
     dt = float(np.median(np.diff(t))) if T > 1 else 0.0
 
     holds = _merge_holds(
-        state, t, max_down_s=params.max_touchdown_s, max_unknown_s=params.max_unknown_s
+        state,
+        t,
+        max_down_s=params.max_touchdown_s,
+        max_unknown_s=params.max_unknown_s,
+        max_touchdown_ratio=params.max_touchdown_ratio,
     )
     trials: list[Trial] = []
     prev_end = 0
@@ -338,25 +352,36 @@ def _hysteresis(lift: np.ndarray, params: SegmentParams) -> np.ndarray:
 
 
 def _merge_holds(
-    state: np.ndarray, t: np.ndarray, *, max_down_s: float, max_unknown_s: float
+    state: np.ndarray,
+    t: np.ndarray,
+    *,
+    max_down_s: float,
+    max_unknown_s: float,
+    max_touchdown_ratio: float,
 ) -> list[tuple[int, int, int, list[int]]]:
     """Runs of one foot up, merged across short breaks: (side code, i0, i1, touch-down frames).
 
-    Two runs of the same foot merge when the other foot does not go up between them and the
+    Two runs of the same foot merge when the other foot does not go up between them, the
     break lasts at most ``max_down_s`` when the feet were seen down in it (a touch-down: its
     first frame is recorded), or at most ``max_unknown_s`` when the feet were only unknown
-    (e.g. the lifted foot hidden behind the standing leg).
+    (e.g. the lifted foot hidden behind the standing leg); a touch-down also at most
+    ``max_touchdown_ratio`` times the longer of the time the foot was up before it in the trial
+    and the run after it.
     """
     runs: list[tuple[int, int, int]] = []
     for code in (LEFT_UP, RIGHT_UP):
         runs += [(a, code, b) for a, b in finite_runs(state == code)]
     runs.sort()
+    period = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
     merged: list[tuple[int, int, int, list[int]]] = []
     for i0, code, i1 in runs:
         if merged:
             c, a, b, touch = merged[-1]
             down = np.flatnonzero(state[b:i0] == BOTH_DOWN)
             limit = max_down_s if down.size else max_unknown_s
+            if down.size:  # a touch-down: no longer than the foot was up before or after it
+                up_s = period * max(np.count_nonzero(state[a:b] == code), i1 - i0)
+                limit = min(limit, max_touchdown_ratio * up_s)
             if c == code and t[i0] - t[b - 1] <= limit:
                 if down.size:
                     touch.append(b + int(down[0]))
