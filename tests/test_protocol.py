@@ -40,7 +40,7 @@ def test_full_protocol_on_a_synthetic_stream() -> None:
     assert all(a.hold_s >= 4.0 for a in p.attempts)
     # after the first side the prompt names the other foot, anatomically
     lift_prompts = {s.prompt for s in statuses if s.step is Step.LIFT}
-    assert "Lift either foot just off the floor and hold" in lift_prompts
+    assert "Lift either foot off the floor, knee bent, and hold" in lift_prompts
     assert any("lift your RIGHT foot" in t for t in lift_prompts)
     holds = [s for s in statuses if s.step is Step.HOLD]
     assert holds[0].countdown_s == pytest.approx(4.0, abs=0.4)

@@ -21,7 +21,7 @@ from stance.analysis.quality import (
     person_height,
 )
 from stance.analysis.segment import segment
-from stance.core.track import LM, PoseTrack
+from stance.core.track import LM, PoseTrack, Side
 from synthetic import make_test_track
 
 MIN_HOLD_S = Thresholds().min_hold_s
@@ -249,3 +249,24 @@ def test_poor_light_comes_before_size_as_the_cause() -> None:
         "c.mp4", NobodyCause.POOR_LIGHT, dark, track.frame_size, person_height(track)
     )
     assert "Too dark" in words and "too small" not in words
+
+
+def _low_lifts(track: PoseTrack, to_leg_lengths: float) -> PoseTrack:
+    """``track`` with every lifted foot and knee raised only ``to_leg_lengths`` at most."""
+    seg = segment(clean_track(track))
+    scale = to_leg_lengths / float(np.nanmax(np.abs(seg.foot_lift)))
+    legs = [LM.of(s, p) for s in Side for p in ("knee", "ankle", "heel", "foot_index")]
+    xy = track.xy.copy()
+    xy[:, legs] = track.xy[0, legs] + scale * (track.xy[:, legs] - track.xy[0, legs])
+    return track.with_xy(xy)
+
+
+def test_a_lift_too_low_to_count_is_said_with_its_height() -> None:
+    report = _assess(_low_lifts(make_test_track(), 0.05))
+    flag = report.first_blocking
+    assert flag is not None and flag.code == FlagCode.NO_TRIAL
+    assert "foot was held only about 0.05 leg lengths up" in flag.message
+    # no lift at all: nothing is said about a height
+    report = _assess(make_test_track(lift_feet=False, noise_px=1.0))
+    assert report.first_blocking is not None
+    assert "held only" not in report.first_blocking.message

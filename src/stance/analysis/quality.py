@@ -363,9 +363,17 @@ def assess_quality(
     )
 
 
+NOTICED_RISE = 0.03
+"""A foot held this many leg lengths above where it stood at the start, but under the lift
+threshold, is said in the no-trial message (a lift too low to count); below it, quiet stance
+and a turning body reach ~0.025 on real footage."""
+
+
 def _trial_flags(seg: Segmentation, min_hold_s: float, add: _Adder) -> None:
     if not seg.trials:
-        add(FlagCode.NO_TRIAL, wording.no_trial(seg.params.min_hold_s), blocking=True)
+        rise = seg.held_rise
+        low = rise if rise and NOTICED_RISE <= rise.leg_lengths < seg.params.lift_on else None
+        add(FlagCode.NO_TRIAL, wording.no_trial(seg.params.min_hold_s, low), blocking=True)
         return
     long_enough = [tr for tr in seg.trials if tr.hold_s >= min_hold_s]
     if not long_enough:

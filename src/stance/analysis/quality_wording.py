@@ -15,6 +15,7 @@ from stance.core.track import Side
 
 if TYPE_CHECKING:
     from stance.analysis.quality import NobodyCause
+    from stance.analysis.segment import Rise
 
 
 def too_short(name: str, duration_s: float, *, baseline_s: float, min_hold_s: float) -> str:
@@ -141,13 +142,26 @@ def low_frame_rate(fps: float) -> str:
     )
 
 
-def no_trial(min_lift_s: float) -> str:
-    """No trial: no foot stayed up ``min_lift_s`` seconds (`SegmentParams.min_hold_s`)."""
+ADULT_LEG_CM = 85.0
+"""Hip joint to ankle of an adult, about (to say a rise in leg lengths in centimetres)."""
+
+
+def no_trial(min_lift_s: float, low_rise: Rise | None = None) -> str:
+    """No trial: no foot stayed up ``min_lift_s`` seconds (`SegmentParams.min_hold_s`);
+    ``low_rise``: a foot that was held up, but too little to count."""
     held = "a second" if min_lift_s == 1 else f"{min_lift_s:g} seconds"
+    too_low = ""
+    if low_rise is not None:
+        cm = low_rise.leg_lengths * ADULT_LEG_CM
+        too_low = (
+            f"The {low_rise.side.value.upper()} foot was held only about "
+            f"{low_rise.leg_lengths:.2f} leg lengths up (about {cm:.0f} cm on an adult): too "
+            "little to tell from standing. "
+        )
     return (
         f"No single-leg stance found: no foot was lifted and held for at least {held}. "
-        "Stand facing the camera, lift one foot a hand's width off the floor, hold it, put it "
-        "down, then the other."
+        f"{too_low}Stand facing the camera, lift one foot a hand's width off the floor, knee "
+        "bent, hold it, put it down, then the other."
     )
 
 

@@ -147,6 +147,9 @@ class Segmentation:
         lifted: (T,) int8: 0 both feet down, 1 left foot up, 2 right foot up, -1 unknown.
         leg_length_px: the leg length used for normalising (px), NaN when unknown.
         params: what it was found with (the quality gate's sentences quote them).
+        held_rise: the foot that rose most above where it stood at the start and stayed
+            there for ``params.min_hold_s`` (`held_rise`), or None: with no trial, it tells
+            a lift too low to count from no lift at all.
     """
 
     trials: tuple[Trial, ...]
@@ -155,6 +158,37 @@ class Segmentation:
     lifted: np.ndarray
     leg_length_px: float = float("nan")
     params: SegmentParams = SegmentParams()
+    held_rise: Rise | None = None
+
+
+@dataclass(frozen=True)
+class Rise:
+    """A foot held up: ``side``, by ``leg_lengths`` (above where it stood at the start)."""
+
+    side: Side
+    leg_lengths: float
+
+
+def held_rise(t_s: np.ndarray, lift: np.ndarray, *, hold_s: float, start_s: float) -> Rise | None:
+    """The foot that stayed highest for ``hold_s`` seconds, relative to the median foot-lift
+    signal ``lift`` (T,) over the first ``start_s`` seconds (a foot placed a little forward
+    reads a little lower for the whole clip: that is no rise); None without a start or with
+    no rise at all. A window's rise is the lowest rise in it (NaN counts as none)."""
+    start = t_s < t_s[0] + start_s if len(t_s) else np.zeros(0, dtype=bool)
+    if not np.any(start & np.isfinite(lift)):
+        return None
+    rel = np.nan_to_num(lift - np.nanmedian(lift[start]), nan=0.0)
+    best: Rise | None = None
+    for side, signed in ((Side.LEFT, rel), (Side.RIGHT, -rel)):
+        j = 0
+        for i in range(len(t_s)):  # windows [j, i] spanning at least hold_s
+            while j < i and t_s[i] - t_s[j + 1] >= hold_s:
+                j += 1
+            if t_s[i] - t_s[j] >= hold_s:
+                low = float(np.min(signed[j : i + 1]))
+                if low > 0 and (best is None or low > best.leg_lengths):
+                    best = Rise(side, low)
+    return best
 
 
 def body_up(track: PoseTrack) -> np.ndarray:
@@ -318,6 +352,7 @@ def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmen
         lifted=state,
         leg_length_px=leg,
         params=params,
+        held_rise=held_rise(t, lift, hold_s=params.min_hold_s, start_s=params.baseline_s),
     )
 
 
@@ -380,7 +415,7 @@ def _merge_holds(
             down = np.flatnonzero(state[b:i0] == BOTH_DOWN)
             limit = max_down_s if down.size else max_unknown_s
             if down.size:  # a touch-down: no longer than the foot was up before or after it
-                up_s = period * max(np.count_nonzero(state[a:b] == code), i1 - i0)
+                up_s = period * max(int(np.count_nonzero(state[a:b] == code)), i1 - i0)
                 limit = min(limit, max_touchdown_ratio * up_s)
             if c == code and t[i0] - t[b - 1] <= limit:
                 if down.size:

@@ -10,7 +10,7 @@ to show:
 
     FRAMING  -> one person, facing the camera, whole body in view, for ``framing_s``
     BASELINE -> "stand still on both feet" for ``baseline_s``
-    LIFT     -> "lift either foot just off the floor and hold" (then: "now the other foot")
+    LIFT     -> "lift either foot off the floor, knee bent, and hold" (then: "now the other foot")
     HOLD     -> countdown from ``hold_s`` while the foot stays up
     DOWN     -> "put it down"; then BASELINE for the next side, or
     DONE     -> every side held ``reps`` times
@@ -338,7 +338,7 @@ class Protocol:
             crowd = "Only one person in view please" if obs.n_people > 1 else self.note
             return Prompt(Step.BASELINE, "Stand still on both feet", crowd)
         if wanted is None:
-            prompt = "Lift either foot just off the floor and hold"
+            prompt = "Lift either foot off the floor, knee bent, and hold"
         elif self._early is not None:
             prompt = f"Lift your {wanted.caps} foot again to retry (n: go on)"
         else:
