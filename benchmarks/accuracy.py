@@ -46,6 +46,7 @@ from stance.pipeline import (  # noqa: E402
     pelvis_observer,
     run_pose,
 )
+from stance.vision.foot_track import FootTracker  # noqa: E402
 
 # --------------------------------------------------------------------------- running
 
@@ -60,7 +61,9 @@ def run_all_estimators(
     settings = Settings(max_fps=max_fps, mirrored=mirrored)  # max_fps None: every frame
     fused = pelvis_observer(replace(settings, estimator=Estimator.FUSED))
     assert fused is not None
-    raw = run_pose(path, video, model_path=ensure_model(), settings=settings, observers=[fused])
+    feet = FootTracker()
+    model = ensure_model()
+    raw = run_pose(path, video, model_path=model, settings=settings, observers=[fused, feet])
     observers = {
         name: None
         if name is Estimator.HIP_LINE
@@ -71,7 +74,11 @@ def run_all_estimators(
     }
     return {
         name: judge_track(
-            raw, pelvis=pelvis_estimator(name, obs), settings=settings, source_fps=video.fps_nominal
+            raw,
+            pelvis=pelvis_estimator(name, obs),
+            settings=settings,
+            source_fps=video.fps_nominal,
+            feet=feet.result(),
         )
         for name, obs in observers.items()
     }
@@ -95,8 +102,9 @@ def section_truth_clips(
         lines += [
             "Besides the bundled sample and ../shared/avatar/sequences: renders made with",
             f"../shared/avatar/render for this validation ({names}; their cases and",
-            "renderer options are in benchmarks/cases_mh.json (MakeHuman bodies),",
-            "cases_game.json and heldout_cases.json (game characters); `--truth-dir` adds",
+            "renderer options are in benchmarks/cases_mh.json and cases_lifts.json (MakeHuman",
+            "bodies), cases_game.json, cases_game_lifts.json and heldout_cases.json (game",
+            "characters); `--truth-dir` adds",
             "them). The realistic renders are the calibration set of the true-drop range",
             "(`stance.analysis.fuse`): they are not held out.",
             "",
@@ -104,6 +112,43 @@ def section_truth_clips(
     rows, results = collect(clips, run_all_estimators)
     keep.update(results)
     truth_section(lines, summary, rows)
+
+
+# --------------------------------------------------------------------------- negatives
+
+
+def section_negatives(lines: list[str], summary: dict[str, Any], dirs: list[Path]) -> None:
+    """Rendered movements that are not a held stance (``render_negatives.sh``): no hold may
+    be found."""
+    from stance.pipeline import analyze
+
+    lines += ["## Movements that are not a held single-leg stance", ""]
+    clips = [p for d in dirs for p in sorted(Path(d).glob("*.mp4"))]
+    if not clips:
+        lines += [
+            "_No rendered negatives given (`--negatives-dir`, made with",
+            "benchmarks/render_negatives.sh)._",
+            "",
+        ]
+        return
+    lines += [
+        "MakeHuman bodies rendered with benchmarks/render_negatives.sh (the movements are",
+        "defined in benchmarks/motion_cases.py: marching 110 steps a minute, high knees 160,",
+        "a slow march at 65 with each foot up 0.75 s, step jacks), analysed with the default",
+        "settings. None may show a held stance; the footage negatives are in the real-footage",
+        "section.",
+        "",
+        "| clip | holds found | verdict |",
+        "|---|---|---|",
+    ]
+    false_holds = 0
+    for clip in clips:
+        a = analyze(clip, settings=Settings())
+        holds = [f"{t.lifted.value} {t.start_s:.1f}-{t.end_s:.1f} s" for t in a.segmentation.trials]
+        false_holds += int(bool(holds))
+        lines.append(f"| {clip.stem} | {', '.join(holds) or 'none'} | {a.verdict.outcome.value} |")
+    summary["negatives"] = {"clips": len(clips), "with_a_hold": false_holds}
+    lines += ["", f"Clips with a hold found: **{false_holds} of {len(clips)}**.", ""]
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -670,6 +715,13 @@ def main() -> None:
         help="extra folders of rendered clips with truth JSON (render_clip.sh output)",
     )
     ap.add_argument(
+        "--negatives-dir",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="folders of rendered movements that are not a hold (render_negatives.sh output)",
+    )
+    ap.add_argument(
         "--footage",
         nargs="*",
         default=["tree_pose_right_studio.mp4", "tree_pose_left_short.mp4"],
@@ -690,6 +742,8 @@ def main() -> None:
     print("rendered clips...", flush=True)
     section_truth_clips(lines, summary, keep, args.truth_dir)
     section_sample_waistband(lines, summary, keep)
+    print("negatives...", flush=True)
+    section_negatives(lines, summary, args.negatives_dir)
     print("sweeps...", flush=True)
     section_sweeps(lines, summary)
     print("synthetic...", flush=True)

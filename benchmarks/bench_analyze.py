@@ -32,6 +32,7 @@ from stance.io.ffmpeg import run_ffmpeg
 from stance.io.models import ensure_model
 from stance.io.source import iter_frames, probe_video
 from stance.pipeline import ESTIMATORS, Settings, pelvis_observer, run_pose
+from stance.vision.foot_track import FootTracker
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CLIP = REPO.parent / "shared" / "footage" / "leg_swing_left_stance.mp4"
@@ -87,7 +88,7 @@ def _pose_one_person(clip: Path, max_fps: float | None, model: Path) -> float:
 def _pose_pass(clip: Path, settings: Settings, model: Path) -> float:
     video = probe_video(clip)
     observer = pelvis_observer(settings)
-    observers = [LightMeter(), *([observer] if observer is not None else [])]
+    observers = [LightMeter(), FootTracker(), *([observer] if observer is not None else [])]
     t0 = time.perf_counter()
     run_pose(clip, video, model_path=model, settings=settings, observers=observers)
     return time.perf_counter() - t0

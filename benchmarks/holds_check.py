@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,30 +29,45 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from truth_clips import DETECT_TOL_S, SHARED, truth_trials  # noqa: E402
 
 from stance.analysis.clean import clean_track  # noqa: E402
-from stance.analysis.segment import Segmentation, segment  # noqa: E402
+from stance.analysis.segment import FootRise, Segmentation, segment  # noqa: E402
 from stance.core.track import PoseTrack  # noqa: E402
 from stance.io.models import ensure_model  # noqa: E402
 from stance.io.source import probe_video  # noqa: E402
 from stance.pipeline import Settings, run_pose  # noqa: E402
+from stance.vision.foot_track import FootParams, FootTracker  # noqa: E402
 
 ARRAYS = ("t_s", "xy", "visibility", "presence", "world", "n_people")
+FEET = ("left", "right", "score_left", "score_right")
 
 
 def raw_track(clip: Path, cache: Path) -> PoseTrack:
     """The clip's raw pose track at the default rate, from the cache when it is there."""
+    return observed(clip, cache)[0]
+
+
+def observed(clip: Path, cache: Path) -> tuple[PoseTrack, FootRise]:
+    """The clip's raw pose track at the default rate and its feet's rise in pixels, from the
+    cache when they are there."""
     st = clip.stat()
-    key = cache / f"{clip.stem}_{st.st_size}_{int(st.st_mtime)}.npz"
-    if key.exists():
-        z = np.load(key)
-        return PoseTrack(
-            **{k: z[k] for k in ARRAYS}, frame_size=(int(z["size"][0]), int(z["size"][1]))
+    key = cache / f"{clip.stem}_{st.st_size}_{int(st.st_mtime)}_feet.npz"
+    if not key.exists():
+        feet = FootTracker()
+        video = probe_video(clip)
+        raw = run_pose(
+            clip, video, model_path=ensure_model(), settings=Settings(), observers=[feet]
         )
-    settings = Settings()
-    video = probe_video(clip)
-    raw = run_pose(clip, video, model_path=ensure_model(), settings=settings, observers=[])
-    cache.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(key, **{k: getattr(raw, k) for k in ARRAYS}, size=raw.frame_size)
-    return raw
+        fr = feet.result()
+        cache.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            key,
+            **{k: getattr(raw, k) for k in ARRAYS},
+            **{f"feet_{k}": getattr(fr, k) for k in FEET},
+            size=raw.frame_size,
+        )
+    z = np.load(key)
+    raw = PoseTrack(**{k: z[k] for k in ARRAYS}, frame_size=(int(z["size"][0]), int(z["size"][1])))
+    fr = FootRise(t_s=raw.t_s, **{k: z[f"feet_{k}"] for k in FEET}, min_score=float(z["min_score"]))
+    return raw, fr
 
 
 def clips_of(args: list[Path]) -> list[Path]:
@@ -117,11 +133,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("clips", nargs="*", type=Path)
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "stance-holds")
+    ap.add_argument("--no-pixels", action="store_true", help="landmarks only (no FootTracker)")
+    ap.add_argument("--min-score", type=float, default=None, help="FootTracker's, to try one")
     args = ap.parse_args()
     settings = Settings()
     expected = right = 0
     for clip in clips_of(args.clips):
-        seg = segment(clean_track(raw_track(clip, args.cache), settings.clean), settings.segment)
+        raw, feet = observed(clip, args.cache)
+        pixels = None if args.no_pixels else feet
+        if pixels is not None and args.min_score is not None:
+            pixels = replace(pixels, min_score=args.min_score)
+        seg = segment(clean_track(raw, settings.clean), settings.segment, pixels)
         n, ok, lines = check(clip, seg)
         expected += n
         right += ok

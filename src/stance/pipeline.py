@@ -36,7 +36,7 @@ from stance.analysis.quality import (
     person_height,
     too_short_message,
 )
-from stance.analysis.segment import Segmentation, SegmentParams, segment
+from stance.analysis.segment import FootRise, Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
 from stance.io.prefetch import Prefetch, prompt_handoff
@@ -221,15 +221,17 @@ def judge_track(
     settings: Settings,
     source_fps: float | None = None,
     lighting: Lighting = UNKNOWN_LIGHTING,
+    feet: FootRise | None = None,
 ) -> Judged:
     """clean -> segment -> quality -> measure -> judge on one raw pose track.
 
     ``source_fps`` is the recording's frame rate when the track was decimated from it;
-    ``lighting`` how its frames were lit (`stance.analysis.lighting.LightMeter`).
+    ``lighting`` how its frames were lit (`stance.analysis.lighting.LightMeter`); ``feet``
+    the feet's rise from their pixels (`stance.vision.foot_track.FootTracker`).
     """
     th = settings.thresholds
     track = clean_track(raw, settings.clean)
-    seg = segment(track, settings.segment)
+    seg = segment(track, settings.segment, feet)
     quality = assess_quality(
         track,
         seg,
@@ -339,15 +341,17 @@ def analyze(
     model_path = ensure_model(settings.model)
     timings["setup"] = time.perf_counter() - t0
 
+    from stance.vision.foot_track import FootTracker
+
     observer = pelvis_observer(settings)
-    light = LightMeter()
+    light, feet = LightMeter(), FootTracker()
     t0 = time.perf_counter()
     raw = run_pose(
         path,
         video,
         model_path=model_path,
         settings=settings,
-        observers=[light, *([observer] if observer is not None else [])],
+        observers=[light, feet, *([observer] if observer is not None else [])],
         progress=progress,
     )
     timings["decode_pose"] = time.perf_counter() - t0
@@ -373,6 +377,7 @@ def analyze(
         settings=settings,
         source_fps=video.fps_nominal,
         lighting=lighting,
+        feet=feet.result(),
     )
     timings["numeric"] = time.perf_counter() - t0
     log.info("analysed %s in %s", path, {k: round(v, 3) for k, v in timings.items()})

@@ -11,8 +11,11 @@ used instead (below that a pelvic drop alone moves the knees by a few hundredths
 (hip flexed 45-90 degrees) brings the foot toward the camera, so it rises little in the image,
 and loose trousers or a foot hidden behind the standing leg can make the pose model put it
 on the floor, while the lifted knee is unmistakably high (a knee cannot rise with its foot on
-the floor). Leg length is the clip's median hip-to-ankle distance of the longer (straight,
-standing) leg.
+the floor). Where neither the feet nor the knees show a lift but the feet's own pixels do
+(`FootRise`, from `stance.vision.foot_track` when the pose pass watched them: a boot in loose
+or armoured trousers that the pose model leaves on the floor while it plainly rises in the
+picture), the pixels' rise is used. Leg length is the clip's median hip-to-ankle distance of
+the longer (straight, standing) leg.
 
 A foot counts as up when it is ``lift_on`` leg lengths above the other one and as down again
 below ``lift_off`` (hysteresis). Lifts of the same foot separated by less than
@@ -220,9 +223,12 @@ def foot_lift(
     up: np.ndarray | None = None,
     leg_px: float | None = None,
     params: SegmentParams = SegmentParams(),
+    pixels: FootRise | None = None,
 ) -> np.ndarray:
     """(T,) LEFT foot height above the RIGHT foot in leg lengths; the knees' height difference
-    where it is the larger one and at least ``params.lift_on`` (see the module docstring)."""
+    where it is the larger one and at least ``params.lift_on``; the feet's own pixels
+    (``pixels``) where the landmarks show no lift and the pixels do (see the module
+    docstring)."""
     up = body_up(track) if up is None else up
     leg = leg_length_px(track) if leg_px is None else leg_px
     if not np.isfinite(leg) or leg <= 0:
@@ -255,7 +261,57 @@ def foot_lift(
         bent > 0, seen[Side.RIGHT] & ~seen[Side.LEFT], seen[Side.LEFT] & ~seen[Side.RIGHT]
     )
     use_bent = behind & ~(np.abs(lift) >= params.lift_on) & (np.abs(bent) >= params.lift_on)
-    return np.asarray(np.where(use_bent, bent, lift))
+    lift = np.where(use_bent, bent, lift)
+    if pixels is not None and len(pixels.t_s) == len(lift):
+        lift = np.where(_pixels_apply(lift, pixels.lift, track.t_s, params), pixels.lift, lift)
+    return np.asarray(lift)
+
+
+@dataclass(frozen=True)
+class FootRise:
+    """How far each foot rose in the image from its own pixels (`stance.vision.foot_track`),
+    one value per frame of the track.
+
+    Attributes:
+        t_s: (T,) seconds.
+        left, right: (T,) rise of each foot's best match above where it stood in quiet
+            stance, leg lengths (> 0 up); NaN where there was nothing to match.
+        score_left, score_right: (T,) the match scores (normalised cross-correlation).
+        min_score: the score under which a rise is not trusted.
+    """
+
+    t_s: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    score_left: np.ndarray
+    score_right: np.ndarray
+    min_score: float
+
+    @property
+    def lift(self) -> np.ndarray:
+        """(T,) LEFT foot height above the RIGHT foot, leg lengths; NaN where either match
+        scores under ``min_score``."""
+        trusted = (self.score_left >= self.min_score) & (self.score_right >= self.min_score)
+        return np.asarray(np.where(trusted, self.left - self.right, np.nan))
+
+
+def _pixels_apply(
+    lift: np.ndarray, px: np.ndarray, t_s: np.ndarray, params: SegmentParams
+) -> np.ndarray:
+    """(T,) bool: where the feet's pixels' lift ``px`` replaces the landmarks' ``lift``: the
+    landmarks see no lift (finite, under ``lift_on``; under ``lift_off`` or the same foot
+    higher) and the pixels see one foot ``lift_on`` higher, the same foot, for at least
+    ``min_hold_s`` without a break. A single poor match (a cut, a zoom) cannot make a hold,
+    nor break one the landmarks see."""
+    agree = (np.abs(lift) < params.lift_off) | (np.sign(lift) == np.sign(px))
+    level = np.isfinite(lift) & (np.abs(lift) < params.lift_on) & agree
+    ok = np.zeros(len(lift), dtype=bool)
+    for sign in (1.0, -1.0):
+        up = np.nan_to_num(sign * px, nan=0.0) >= params.lift_on
+        for a, b in finite_runs(up):
+            if t_s[b - 1] - t_s[a] >= params.min_hold_s:
+                ok[a:b] = True
+    return np.asarray(ok & level)
 
 
 SHANK_FRACTION = 0.5
@@ -287,12 +343,15 @@ def bent_knee_lift(track: PoseTrack) -> np.ndarray:
     return np.asarray(left - right)
 
 
-def segment(track: PoseTrack, params: SegmentParams = SegmentParams()) -> Segmentation:
-    """Find the trials of a cleaned track (see the module docstring for the method)."""
+def segment(
+    track: PoseTrack, params: SegmentParams = SegmentParams(), pixels: FootRise | None = None
+) -> Segmentation:
+    """Find the trials of a cleaned track (see the module docstring for the method);
+    ``pixels``: the feet's rise from their own pixels on the same frames, if observed."""
     T = len(track)
     up = body_up(track)
     leg = leg_length_px(track)
-    lift = foot_lift(track, up=up, leg_px=leg, params=params)
+    lift = foot_lift(track, up=up, leg_px=leg, params=params, pixels=pixels)
     state = _hysteresis(lift, params)
     t = track.t_s
     dt = float(np.median(np.diff(t))) if T > 1 else 0.0
