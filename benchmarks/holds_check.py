@@ -66,7 +66,8 @@ def observed(clip: Path, cache: Path) -> tuple[PoseTrack, FootRise]:
         )
     z = np.load(key)
     raw = PoseTrack(**{k: z[k] for k in ARRAYS}, frame_size=(int(z["size"][0]), int(z["size"][1])))
-    fr = FootRise(t_s=raw.t_s, **{k: z[f"feet_{k}"] for k in FEET}, min_score=float(z["min_score"]))
+    trusted = FootParams().min_score
+    fr = FootRise(t_s=raw.t_s, **{k: z[f"feet_{k}"] for k in FEET}, min_score=trusted)
     return raw, fr
 
 
