@@ -41,7 +41,8 @@ from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
 from stance.io.prefetch import Prefetch, prompt_handoff
 from stance.io.source import Frame, VideoInfo, as_decoded, iter_frames, probe_video
-from stance.vision.pelvis_edge import EdgeParams  # these two modules load OpenCV lazily
+from stance.vision.foot_track import FootParams  # these modules load OpenCV lazily
+from stance.vision.pelvis_edge import EdgeParams
 from stance.vision.pelvis_texture import TextureParams
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ class Settings:
         quality: the quality gate (`stance.analysis.quality.assess_quality`).
         texture: the waist-band texture estimator (`stance.vision.pelvis_texture`).
         edge: the waist-band edge estimator (`stance.vision.pelvis_edge`).
+        feet: the feet's own pixels (`stance.vision.foot_track`), for finding the trials.
     """
 
     model: str | None = None
@@ -101,6 +103,7 @@ class Settings:
     quality: QualityParams = field(default_factory=QualityParams)
     texture: TextureParams = field(default_factory=TextureParams)
     edge: EdgeParams = field(default_factory=EdgeParams)
+    feet: FootParams = field(default_factory=FootParams)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "estimator", Estimator(self.estimator))
@@ -344,7 +347,7 @@ def analyze(
     from stance.vision.foot_track import FootTracker
 
     observer = pelvis_observer(settings)
-    light, feet = LightMeter(), FootTracker()
+    light, feet = LightMeter(), FootTracker(settings.feet)
     t0 = time.perf_counter()
     raw = run_pose(
         path,
