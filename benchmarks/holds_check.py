@@ -136,8 +136,11 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "stance-holds")
     ap.add_argument("--no-pixels", action="store_true", help="landmarks only (no FootTracker)")
     ap.add_argument("--min-score", type=float, default=None, help="FootTracker's, to try one")
+    ap.add_argument("--lift-on", type=float, default=None, help="SegmentParams.lift_on to try")
     args = ap.parse_args()
     settings = Settings()
+    if args.lift_on is not None:
+        settings = replace(settings, segment=replace(settings.segment, lift_on=args.lift_on))
     expected = right = 0
     for clip in clips_of(args.clips):
         raw, feet = observed(clip, args.cache)
