@@ -110,3 +110,11 @@ def test_the_segmentation_finds_the_hold_the_landmarks_miss() -> None:
     assert trials[0].end_s == pytest.approx(5.0, abs=0.15)
     # a match too poor to trust adds nothing
     assert segment(track, pixels=replace(pixels, min_score=1.01)).trials == ()
+
+
+def test_a_smaller_frame_gives_no_rise_and_no_error() -> None:
+    tracker = FootTracker()
+    tracker.observe(_Frame(0.0, _scene({})), _landmarks())
+    tracker.observe(_Frame(0.1, _scene({})[:200, :100]), _landmarks())  # cropped away
+    r = tracker.result()
+    assert r.left[0] == 0.0 and np.isnan(r.left[1]) and np.isnan(r.lift[1])

@@ -163,6 +163,9 @@ class FootTracker:
             side = round(p.search_side * ref.leg_px)
             wx0, wy0 = max(0, x0 - side), max(0, y0 - up)
             wx1, wy1 = min(w, x0 + pw + side), min(h, y0 + ph + down)
+            if wx1 - wx0 < pw or wy1 - wy0 < ph:  # the frame no longer holds the patch
+                out[s] = (math.nan, 0.0)
+                continue
             window = _scaled(_grey(image[wy0:wy1, wx0:wx1]), ref.scale)
             if window.shape[0] < patch.shape[0] or window.shape[1] < patch.shape[1]:
                 out[s] = (math.nan, 0.0)
