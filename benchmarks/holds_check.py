@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from truth_clips import DETECT_TOL_S, SHARED, truth_trials  # noqa: E402
 
 from stance.analysis.clean import clean_track  # noqa: E402
-from stance.analysis.segment import FootRise, Segmentation, segment  # noqa: E402
+from stance.analysis.foot_rise import FootRise  # noqa: E402
+from stance.analysis.segment import Segmentation, segment  # noqa: E402
 from stance.core.track import PoseTrack  # noqa: E402
 from stance.io.models import ensure_model  # noqa: E402
 from stance.io.source import probe_video  # noqa: E402

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from stance.analysis import quality_wording
 from stance.analysis.clean import CleanParams, clean_track
+from stance.analysis.foot_rise import FootRise
 from stance.analysis.fuse import range_model_at
 from stance.analysis.judge import Thresholds, Verdict, judge
 from stance.analysis.lighting import UNKNOWN_LIGHTING, Lighting, LightMeter
@@ -36,7 +37,7 @@ from stance.analysis.quality import (
     person_height,
     too_short_message,
 )
-from stance.analysis.segment import FootRise, Segmentation, SegmentParams, segment
+from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
 from stance.io.prefetch import Prefetch, prompt_handoff

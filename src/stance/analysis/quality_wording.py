@@ -14,8 +14,8 @@ from stance.analysis.lighting import MIN_CONTRAST, Lighting
 from stance.core.track import Side
 
 if TYPE_CHECKING:
+    from stance.analysis.foot_rise import Rise
     from stance.analysis.quality import NobodyCause
-    from stance.analysis.segment import Rise
 
 
 def too_short(name: str, duration_s: float, *, baseline_s: float, min_hold_s: float) -> str:

@@ -22,9 +22,10 @@ Method (one parameter set for every clip):
    taken again at the next level stance.
 
 Output: per observed frame the rise of each foot and its match score. The segmentation
-(`stance.analysis.segment.foot_lift`) uses the difference of the two rises only where the pose
-model's own feet and knees show no lift, so a wrong match cannot remove a hold; moving the
-camera moves both patches alike and cancels in the difference. OpenCV is imported lazily.
+(`stance.analysis.segment.foot_lift`, through `stance.analysis.foot_rise.pixels_apply`)
+uses the difference of the two rises only where the pose model's own feet and knees show no
+lift, for a second or more, and never against a lift they show; moving the camera moves both
+patches alike and cancels in the difference. OpenCV is imported lazily.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from stance.analysis.segment import FootRise
+from stance.analysis.foot_rise import FootRise
 from stance.core.track import LM, Side
 
 LEG_PX = 200.0
