@@ -154,3 +154,13 @@ def test_a_reading_that_mirrors_the_trunk_lean_is_not_the_pelvis() -> None:
     assert not follows_trunk(5.0, 7.0, 0.5)  # a drop with a lean
     assert not follows_trunk(-2.0, 2.0, 0.5)  # too little lean to tell
     assert not follows_trunk(math.nan, 7.0, 0.5)
+
+
+def test_a_foot_held_behind_may_read_high_instead_of_low() -> None:
+    """An extended thigh pulls the skin the other way from a flexed one: the range allows the
+    thigh's bias below the reading instead of above it."""
+    low, high = drop_interval(6.3, 0.5, CREST)
+    behind_low, behind_high = drop_interval(6.3, 0.5, CREST, foot_behind=True)
+    assert behind_low == pytest.approx(low - CREST.low_bias_deg)
+    assert behind_high == pytest.approx(high - CREST.low_bias_deg)
+    assert behind_low < 5.0 < behind_high  # lx_04: read 6.3 for a true 5.0

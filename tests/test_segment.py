@@ -154,6 +154,8 @@ def test_a_foot_lifted_behind_is_found_from_the_bent_knee() -> None:
     assert [tr.lifted for tr in seg.trials] == [Side.LEFT, Side.RIGHT]
     for tr, (_, t_up, t_down) in zip(seg.trials, phase_times(), strict=True):
         assert abs(tr.start_s - t_up) < 0.5 and abs(tr.end_s - (t_down + 0.7)) < 0.5
+        assert tr.foot_behind
+    assert not any(tr.foot_behind for tr in _segment(track).trials)
 
 
 def test_a_straight_leg_in_quiet_stance_is_no_bent_knee_lift() -> None:

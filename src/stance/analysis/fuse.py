@@ -32,7 +32,10 @@ about 0.04 L above the hip joint centres; the iliac crest is about 0.25 L above 
 For a reading ``m`` of a band with read fractions ``[read_min, read_max]``, a thigh bias
 ``low_bias_deg`` and measurement uncertainty ``U`` (k = 2), the true drop is expected in
 ``low = min(m / read_max, m / read_min) - U`` .. ``high = max(m / read_max, m / read_min) + U +
-low_bias_deg``. The judge calls a side normal only when ``high`` is below the threshold and
+low_bias_deg``. A foot held behind the standing leg (hip extended, the "stork" version) pulls
+the skin the other way: the reading may then be ``low_bias_deg`` high instead, so ``low`` is
+lowered by it and ``high`` is not raised (a heavy body read 6.3 degrees for a true 5.0 so).
+The judge calls a side normal only when ``high`` is below the threshold and
 positive only when ``low`` is above it. The hip-landmark line follows the lifted thigh rather
 than the pelvis: its range is its reading +- its largest validated error (``LANDMARKS``), so it
 almost never decides a side.
@@ -220,10 +223,16 @@ def measurement_uncertainty(
 
 
 def drop_interval(
-    drop_deg: float, uncertainty_deg: float, model: RangeModel = CREST, *, lean_deg: float = 0.0
+    drop_deg: float,
+    uncertainty_deg: float,
+    model: RangeModel = CREST,
+    *,
+    lean_deg: float = 0.0,
+    foot_behind: bool = False,
 ) -> tuple[float, float]:
     """(low, high) degrees where the true drop is expected for a reading (module docstring);
-    ``lean_deg``: the trial's trunk lean toward the stance leg."""
+    ``lean_deg``: the trial's trunk lean toward the stance leg; ``foot_behind``: the lifted
+    thigh is extended, so its pull reads high rather than low."""
     if not (math.isfinite(drop_deg) and math.isfinite(uncertainty_deg)):
         return math.nan, math.nan
     margin = uncertainty_deg + model.max_error_deg
@@ -231,7 +240,8 @@ def drop_interval(
         return drop_deg - margin, drop_deg + margin
     a, b = drop_deg / model.read_max, drop_deg / model.read_min
     lean = model.trunk_share * max(lean_deg, 0.0) if math.isfinite(lean_deg) else 0.0
-    low, high = min(a, b) - margin, max(a, b) + margin + model.low_bias_deg + lean
+    below, above = (model.low_bias_deg, 0.0) if foot_behind else (0.0, model.low_bias_deg)
+    low, high = min(a, b) - margin - below, max(a, b) + margin + above + lean
     if high > -PELVIS_MAX_DEG:  # cut at what a pelvis can do, unless the reading is beyond it
         low = max(low, -PELVIS_MAX_DEG)
     if low < PELVIS_MAX_DEG:
@@ -255,10 +265,13 @@ def _widest(models: set[RangeModel]) -> RangeModel:
     )
 
 
-def fuse(evidence: Sequence[Evidence], *, lean_deg: float = 0.0) -> FusedDrop:
+def fuse(
+    evidence: Sequence[Evidence], *, lean_deg: float = 0.0, foot_behind: bool = False
+) -> FusedDrop:
     """Inverse-variance fusion of the usable evidence, Birge-inflated on conflict; evidence
     read above the crest only when nothing else was read. ``lean_deg``: the trial's trunk lean
-    toward the stance leg (the waist's range allows for it)."""
+    toward the stance leg (the waist's range allows for it); ``foot_behind``: the lifted foot
+    is held behind (`drop_interval`)."""
     usable = [e for e in evidence if e.usable]
     below = [e for e in usable if e.range_model.band is not Band.WAIST]
     usable = below or usable
@@ -275,6 +288,10 @@ def fuse(evidence: Sequence[Evidence], *, lean_deg: float = 0.0) -> FusedDrop:
     share = {id(e): wi / total for wi, e in zip(w, usable, strict=True)}
     weighted = tuple(replace(e, weight=share.get(id(e), 0.0)) for e in evidence)
     low, high = drop_interval(
-        drop, unc, _widest({e.range_model for e in usable}), lean_deg=lean_deg
+        drop,
+        unc,
+        _widest({e.range_model for e in usable}),
+        lean_deg=lean_deg,
+        foot_behind=foot_behind,
     )
     return FusedDrop(drop, unc, low, high, weighted)

@@ -385,7 +385,14 @@ def _measure_trial(
     settled = settled_hold(trial, track.t_s, seg.lifted, settle_s)
     k = settled - start
     drop, fused = _fused_drop(
-        tilts, span, base, k, drop_sign=drop_sign, unc=unc, lean_deg=finite_median(lean[k])
+        tilts,
+        span,
+        base,
+        k,
+        drop_sign=drop_sign,
+        unc=unc,
+        lean_deg=finite_median(lean[k]),
+        foot_behind=trial.foot_behind,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -421,6 +428,7 @@ def _fused_drop(
     drop_sign: float,
     unc: tuple[float, float],
     lean_deg: float,
+    foot_behind: bool = False,
 ) -> tuple[np.ndarray, FusedDrop]:
     """Each evidence's drop series and held level, then their fusion.
 
@@ -430,6 +438,7 @@ def _fused_drop(
     level from a few surviving frames is not a measurement (image estimators return NaN when
     the pelvis is hidden or untextured). A level that mirrors the trial's trunk lean
     (``lean_deg``, `stance.analysis.fuse.follows_trunk`) gets the trunk's model: not used.
+    ``foot_behind``: the lifted foot is held behind (`stance.analysis.fuse.drop_interval`).
     """
     series, evidence = [], []
     for name, tilt, model in tilts:
@@ -442,7 +451,7 @@ def _fused_drop(
             model = TRUNK
         series.append(drop)
         evidence.append(Evidence(name, level, noise, coverage, u, model=model))
-    fused = fuse(evidence, lean_deg=lean_deg)
+    fused = fuse(evidence, lean_deg=lean_deg, foot_behind=foot_behind)
     w = np.array([e.weight for e in fused.evidence])[:, None]
     stack = np.stack(series)  # (E, N)
     if not w.sum() > 0:

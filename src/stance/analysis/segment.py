@@ -120,6 +120,8 @@ class Trial:
             or the last frame time plus one frame interval when the hold runs to the end.
         baseline: the quiet double-leg stance just before it; None when there is none.
         touchdowns_s: start times of brief touch-downs of the lifted foot inside the hold.
+        foot_behind: the lifted foot was held behind the standing leg (found from the bent
+            knee, hip extended: the "stork" version) for most of the hold.
     """
 
     lifted: Side
@@ -129,6 +131,7 @@ class Trial:
     end_s: float
     baseline: Phase | None
     touchdowns_s: tuple[float, ...] = ()
+    foot_behind: bool = False
 
     @property
     def stance(self) -> Side:
@@ -196,14 +199,27 @@ def foot_lift(
     params: SegmentParams = SegmentParams(),
     pixels: FootRise | None = None,
 ) -> np.ndarray:
-    """(T,) LEFT foot height above the RIGHT foot in leg lengths; the knees' height difference
-    where it is the larger one and at least ``params.lift_on``; the feet's own pixels
-    (``pixels``) where the landmarks show no lift and the pixels do (see the module
-    docstring)."""
+    """(T,) LEFT foot height above the RIGHT foot in leg lengths (`lift_with_sources`)."""
+    return lift_with_sources(track, up=up, leg_px=leg_px, params=params, pixels=pixels)[0]
+
+
+def lift_with_sources(
+    track: PoseTrack,
+    *,
+    up: np.ndarray | None = None,
+    leg_px: float | None = None,
+    params: SegmentParams = SegmentParams(),
+    pixels: FootRise | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) LEFT foot height above the RIGHT foot in leg lengths: the feet's; the knees'
+    height difference where it is the larger one and at least ``params.lift_on``; the bent
+    knee's for a foot hidden behind the standing leg; the feet's own pixels (``pixels``) where
+    the landmarks show no lift and the pixels do (see the module docstring). And (T,) bool:
+    where the bent knee's was used (the foot behind)."""
     up = body_up(track) if up is None else up
     leg = leg_length_px(track) if leg_px is None else leg_px
     if not np.isfinite(leg) or leg <= 0:
-        return np.full(len(track), np.nan)
+        return np.full(len(track), np.nan), np.zeros(len(track), dtype=bool)
     diffs = np.stack(
         [
             (track.point(LM.of(Side.LEFT, p)) - track.point(LM.of(Side.RIGHT, p))) @ up
@@ -243,7 +259,7 @@ def foot_lift(
             min_hold_s=params.min_hold_s,
         )
         lift = np.where(use, pixels.lift, lift)
-    return np.asarray(lift)
+    return np.asarray(lift), np.asarray(use_bent, dtype=bool)
 
 
 SHANK_FRACTION = 0.5
@@ -283,7 +299,7 @@ def segment(
     T = len(track)
     up = body_up(track)
     leg = leg_length_px(track)
-    lift = foot_lift(track, up=up, leg_px=leg, params=params, pixels=pixels)
+    lift, behind = lift_with_sources(track, up=up, leg_px=leg, params=params, pixels=pixels)
     state = _hysteresis(lift, params)
     t = track.t_s
     dt = float(np.median(np.diff(t))) if T > 1 else 0.0
@@ -319,6 +335,7 @@ def segment(
                     end_s=end_s,
                     baseline=base,
                     touchdowns_s=tuple(float(t[i]) for i in touch),
+                    foot_behind=bool(np.mean(behind[i0:i1]) > 0.5),
                 )
             )
         prev_end = i1
