@@ -32,9 +32,10 @@ about 0.04 L above the hip joint centres; the iliac crest is about 0.25 L above 
 For a reading ``m`` of a band with read fractions ``[read_min, read_max]``, a thigh bias
 ``low_bias_deg`` and measurement uncertainty ``U`` (k = 2), the true drop is expected in
 ``low = min(m / read_max, m / read_min) - U`` .. ``high = max(m / read_max, m / read_min) + U +
-low_bias_deg``. A foot held behind the standing leg (hip extended, the "stork" version) pulls
-the skin the other way: the reading may then be ``low_bias_deg`` high instead, so ``low`` is
-lowered by it and ``high`` is not raised (a heavy body read 6.3 degrees for a true 5.0 so).
+low_bias_deg``. A foot held behind the standing leg (the knee bent, the hip straight or
+extended: the "stork" version) pulls the skin either way, an extended thigh the other way from
+a flexed one (a heavy body read 6.3 degrees for a true 5.0 so): ``low`` is then lowered by
+``low_bias_deg`` too.
 The judge calls a side normal only when ``high`` is below the threshold and
 positive only when ``low`` is above it. The hip-landmark line follows the lifted thigh rather
 than the pelvis: its range is its reading +- its largest validated error (``LANDMARKS``), so it
@@ -232,7 +233,7 @@ def drop_interval(
 ) -> tuple[float, float]:
     """(low, high) degrees where the true drop is expected for a reading (module docstring);
     ``lean_deg``: the trial's trunk lean toward the stance leg; ``foot_behind``: the lifted
-    thigh is extended, so its pull reads high rather than low."""
+    foot is behind the standing leg, so the thigh's pull may read high as well as low."""
     if not (math.isfinite(drop_deg) and math.isfinite(uncertainty_deg)):
         return math.nan, math.nan
     margin = uncertainty_deg + model.max_error_deg
@@ -240,8 +241,8 @@ def drop_interval(
         return drop_deg - margin, drop_deg + margin
     a, b = drop_deg / model.read_max, drop_deg / model.read_min
     lean = model.trunk_share * max(lean_deg, 0.0) if math.isfinite(lean_deg) else 0.0
-    below, above = (model.low_bias_deg, 0.0) if foot_behind else (0.0, model.low_bias_deg)
-    low, high = min(a, b) - margin - below, max(a, b) + margin + above + lean
+    below = model.low_bias_deg if foot_behind else 0.0
+    low, high = min(a, b) - margin - below, max(a, b) + margin + model.low_bias_deg + lean
     if high > -PELVIS_MAX_DEG:  # cut at what a pelvis can do, unless the reading is beyond it
         low = max(low, -PELVIS_MAX_DEG)
     if low < PELVIS_MAX_DEG:
