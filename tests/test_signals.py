@@ -124,3 +124,23 @@ def test_a_signal_ignored_at_start_stays_ignored(monkeypatch: pytest.MonkeyPatch
     finally:
         for s, h in before.items():
             signal.signal(s, h)
+
+
+def test_a_stop_raised_where_python_cannot_raise_is_raised_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SIGTERM that lands in a fork hook or a finaliser: no 'Exception ignored' traceback,
+    and the interruption still reaches the main thread."""
+    from types import SimpleNamespace
+
+    seen: list[object] = []
+    hook = signals._reraise_stop(seen.append)
+    other = SimpleNamespace(exc_value=ValueError("x"))
+    hook(other)
+    assert seen == [other]  # not ours: passed on
+    monkeypatch.setattr(signals, "_received", [signal.SIGTERM])
+    with pytest.raises(KeyboardInterrupt):
+        hook(SimpleNamespace(exc_value=KeyboardInterrupt()))
+        for _ in range(2000):
+            time.sleep(0.001)
+    assert seen == [other]

@@ -9,12 +9,20 @@ number (SIGHUP 129, SIGTERM 143; Ctrl-C stays 130).
 
 A signal that is ignored when stance starts (``nohup`` ignores SIGHUP) stays ignored. Once
 one has arrived, further SIGTERM/SIGHUP are ignored so the clean-up is not cut short.
+
+Python runs a signal handler wherever the main thread is, and a few places cannot raise: a
+fork hook (logging's lock release after a child process starts), a finaliser. There the
+`KeyboardInterrupt` would be printed as "Exception ignored" with a traceback and lost; the
+unraisable hook `install` sets raises it again in the main thread instead (`interrupt_main`).
 """
 
 from __future__ import annotations
 
+import _thread
 import signal
+import sys
 from types import FrameType
+from typing import Any
 
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -32,6 +40,20 @@ def install() -> None:
     for sig in STOP_SIGNALS:
         if signal.getsignal(sig) is not signal.SIG_IGN:
             signal.signal(sig, _stop)
+    sys.unraisablehook = _reraise_stop(sys.unraisablehook)
+
+
+def _reraise_stop(previous: Any) -> Any:
+    """An unraisable hook: our stop, raised where Python cannot raise, is raised again in the
+    main thread; anything else goes to ``previous``."""
+
+    def hook(unraisable: Any) -> None:
+        if _received and isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _thread.interrupt_main()
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
