@@ -1,5 +1,7 @@
-"""PersonFollower: one-person landmarker on most frames, a two-person look on a schedule, on
-every frame while crowded, and when the followed pose jumps (no MediaPipe: fake landmarkers)."""
+"""PersonFollower: one-person landmarker on most frames, a two-person look on a schedule, when
+the picture changes outside the followed person, on every frame while crowded, and when the
+followed pose jumps; the followed person kept when the two-person landmarker loses them (no
+MediaPipe: fake landmarkers)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from stance.core.track import N_LANDMARKS
-from stance.vision.follow import FollowParams, PersonFollower
+from stance.vision.follow import FollowParams, PersonFollower, changed_outside, thumbnail
 from stance.vision.landmarker import PersonPose, TrackBuilder
 
 IMAGE = np.zeros((8, 8, 3), dtype=np.uint8)
@@ -27,6 +29,7 @@ class FakeLandmarker:
 
     def __init__(self, scene: dict[str, list[PersonPose]], num_poses: int) -> None:
         self.scene, self.num_poses = scene, num_poses
+        self.key = "now" if num_poses == 1 or "many" not in scene else "many"
         self.times: list[float] = []
         self.closed = False
 
@@ -34,7 +37,7 @@ class FakeLandmarker:
         self, image_bgr: np.ndarray, t_s: float, *, model_input: Any = None
     ) -> list[PersonPose]:
         self.times.append(t_s)
-        return self.scene["now"][: self.num_poses]
+        return self.scene[self.key][: self.num_poses]
 
     def close(self) -> None:
         self.closed = True
@@ -106,3 +109,73 @@ def test_a_failing_second_landmarker_closes_the_first() -> None:
     with pytest.raises(RuntimeError):
         PersonFollower(Path("m.task"), make=make)
     assert made[0].closed
+
+
+def _picture(*, patch_at: float | None = None) -> np.ndarray:
+    """A 1000x800 grey frame, with a bright 120-px square centred at x = ``patch_at``."""
+    image = np.full((800, 1000, 3), 90, dtype=np.uint8)
+    if patch_at is not None:
+        x = int(patch_at)
+        image[340:460, x - 60 : x + 60] = 230
+    return image
+
+
+def test_a_change_outside_the_followed_person_is_looked_at_within_the_gap() -> None:
+    scene = {"now": [_person(500)]}
+    follower, made = _follower(scene, check_every_s=2.0, min_gap_s=0.5)
+    with follower:
+        for i in range(30):
+            t = i / 10
+            image = _picture(patch_at=900 if t >= 1.2 else None)  # someone walks in at 1.2 s
+            follower.detect(image, t)
+    # the first frame, the change (seen from 1.2 s on, one look every 0.5 s while it is
+    # there: the picture is compared with the last look's) and nothing more
+    assert made[2].times == pytest.approx([0.0, 1.2])
+
+
+def test_a_change_inside_the_followed_persons_box_is_theirs() -> None:
+    scene = {"now": [_person(500)]}  # box x 500 +- margin, y 100-700
+    follower, made = _follower(scene, check_every_s=2.0, min_gap_s=0.5)
+    with follower:
+        for i in range(30):
+            t = i / 10
+            follower.detect(_picture(patch_at=500 if i % 2 else None), t)  # arms waving
+    assert made[2].times == pytest.approx([0.0, 2.0]), "only the heartbeat"
+
+
+def test_changed_outside_counts_only_outside_the_boxes() -> None:
+    before = thumbnail(_picture())
+    now = thumbnail(_picture(patch_at=900))
+    assert changed_outside(before, before, [], level=24.0) == 0.0
+    share = changed_outside(before, now, [], level=24.0)
+    assert 0.01 < share < 0.05  # a 120x120 patch of a 1000x800 frame is 1.8% of it
+    assert changed_outside(before, now, [(0.8, 0.3, 1.0, 0.7)], level=24.0) == 0.0
+    assert changed_outside(before, now[:, :-1], [], level=24.0) == 1.0  # another picture
+
+
+def test_the_followed_person_is_kept_when_the_look_loses_them() -> None:
+    """A two-person landmarker that looks now and then may lose a person it tracked and not
+    detect them again (a backlit side view): the one-person pose is added to its people."""
+    subject, other = _person(300), _person(800)
+    scene = {"now": [subject], "many": [subject]}
+    follower, _ = _follower(scene, check_every_s=1.0, calm_s=1.0)
+    builder = TrackBuilder(1000, 800)
+    with follower:
+        for i in range(20):
+            t = i / 10
+            if t >= 0.5:
+                scene["many"] = [other]  # the look sees only the newcomer
+            chosen = builder.add(t, follower.detect(IMAGE, t))
+            assert chosen is not None and chosen.centre[0] == pytest.approx(300)
+    n = builder.build().n_people
+    assert n[10] == 2 and np.all(n[10:] == 2), "both counted from the look at 1.0 s on"
+
+
+def test_one_person_returned_twice_by_a_look_is_counted_once() -> None:
+    twin = _person(505, h=590)
+    scene = {"now": [_person(500)], "many": [_person(500), twin]}
+    follower, made = _follower(scene)
+    with follower:
+        assert len(follower.detect(IMAGE, 0.0)) == 1
+        follower.detect(IMAGE, 0.1)
+    assert made[2].times == [0.0], "not crowded"
