@@ -179,3 +179,19 @@ def test_one_person_returned_twice_by_a_look_is_counted_once() -> None:
         assert len(follower.detect(IMAGE, 0.0)) == 1
         follower.detect(IMAGE, 0.1)
     assert made[2].times == [0.0], "not crowded"
+
+
+def test_a_failing_first_landmarker_closes_the_second() -> None:
+    """The two landmarkers are made at once in two threads: whichever fails, the other is
+    closed and the error raised in the caller."""
+    made: list[FakeLandmarker] = []
+
+    def make(_path: Path, num_poses: int) -> FakeLandmarker:
+        if num_poses == 1:
+            raise RuntimeError("no model")
+        made.append(FakeLandmarker({"now": []}, num_poses))
+        return made[-1]
+
+    with pytest.raises(RuntimeError, match="no model"):
+        PersonFollower(Path("m.task"), make=make)
+    assert made and made[0].closed

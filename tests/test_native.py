@@ -229,6 +229,34 @@ def test_silenced_descriptor_2_keeps_python_stderr() -> None:
     assert res.stderr == "ours\nlogged\n"
 
 
+def test_quiet_stderr_in_two_threads_at_once_puts_descriptor_2_back() -> None:
+    """The landmarkers are made in two threads, each silencing descriptor 2 while MediaPipe
+    starts: overlapping blocks (the first leaving before the second) must leave it pointing
+    where it pointed before, not at the null device."""
+    script = (
+        "import os, threading\n"
+        "from stance.vision.landmarker import _quiet_stderr\n"
+        "entered, leave = threading.Event(), threading.Event()\n"
+        "def second():\n"
+        "    with _quiet_stderr():\n"
+        "        entered.set(); leave.wait(5)\n"
+        "        os.write(2, b'hidden 2\\n')\n"
+        "t = threading.Thread(target=second)\n"
+        "with _quiet_stderr():\n"
+        "    t.start(); entered.wait(5)\n"
+        "    os.write(2, b'hidden 1\\n')\n"
+        "os.write(2, b'still hidden\\n')\n"
+        "leave.set(); t.join()\n"
+        "os.write(2, b'shown\\n')\n"
+    )
+    from stance.vision.native import QUIET_ENV
+
+    env = {k: v for k, v in os.environ.items() if k != QUIET_ENV}
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == "shown\n"
+
+
 def _read_all(fd: int, proc: subprocess.Popen[bytes]) -> bytes:
     buf = b""
     while True:

@@ -156,3 +156,50 @@ def test_prompt_handoff_shortens_the_switch_interval_inside_and_restores_it() ->
         assert sys.getswitchinterval() == pytest.approx(HANDOFF_S)
         raise RuntimeError("left by an error")
     assert sys.getswitchinterval() == before
+
+
+needs_nice = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's"
+)
+
+
+def _nice() -> int:
+    import os
+
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@needs_nice
+def test_yield_cpu_lowers_only_the_calling_threads_priority() -> None:
+    from stance.io.prefetch import HELPER_NICE, yield_cpu
+
+    before = _nice()
+    seen: list[int] = []
+
+    def helper() -> None:
+        yield_cpu()
+        seen.append(_nice())
+
+    t = threading.Thread(target=helper)
+    t.start()
+    t.join()
+    assert seen == [min(19, before + HELPER_NICE)]
+    assert _nice() == before, "the calling (model's) thread keeps its priority"
+
+
+@needs_nice
+def test_low_priority_helpers_run_below_the_consumer() -> None:
+    main = _nice()
+
+    def niceness() -> Iterator[int]:
+        yield _nice()
+
+    with Prefetch(niceness(), depth=1, low_priority=True) as items:
+        assert list(items) == [min(19, main + 10)]
+    with Prefetch(niceness(), depth=1) as items:
+        assert list(items) == [main]
+    seen: list[int] = []
+    with Behind(depth=1, low_priority=True) as later:
+        later.submit(lambda: seen.append(_nice()))
+    assert seen == [min(19, main + 10)]
+    assert _nice() == main

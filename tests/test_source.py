@@ -206,6 +206,24 @@ def test_max_fps_cfr(clips: dict[str, Path]) -> None:
     assert 1 / np.diff(t).min() <= 10 / (1 - source.DECIMATION_SLACK)
 
 
+@pytest.mark.parametrize("clip", ["plain", "vfr"])
+def test_one_decoding_thread_gives_the_same_frames(clips: dict[str, Path], clip: str) -> None:
+    """``threads=1`` (the pose pass on 2 cores) decodes in the iterating thread, frame for
+    frame as FFmpeg's threads do."""
+    default = list(iter_frames(clips[clip], max_fps=10))
+    single = list(iter_frames(clips[clip], max_fps=10, threads=1))
+    assert [f.index for f in single] == [f.index for f in default]
+    assert [f.t_s for f in single] == [f.t_s for f in default]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(single, default, strict=True))
+    import cv2
+
+    opened = source._open_checked(clips[clip], threads=1)
+    try:
+        assert opened.cap.get(cv2.CAP_PROP_N_THREADS) == 1
+    finally:
+        opened.cap.release()
+
+
 def test_max_fps_not_binding(clips: dict[str, Path]) -> None:
     assert len(list(iter_frames(clips["plain"], max_fps=30))) == N
     assert len(list(iter_frames(clips["plain"], max_fps=1000))) == N

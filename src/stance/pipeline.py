@@ -40,7 +40,7 @@ from stance.analysis.quality import (
 from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
-from stance.io.prefetch import Prefetch, prompt_handoff
+from stance.io.prefetch import Prefetch, prompt_handoff, spare_cores
 from stance.io.source import Frame, VideoInfo, as_decoded, iter_frames, probe_video
 from stance.vision.foot_track import FootParams  # these modules load OpenCV lazily
 from stance.vision.pelvis_edge import EdgeParams
@@ -280,12 +280,15 @@ def run_pose(
         if progress is not None:
             progress(done, expected)
 
-    frames = iter_frames(path, mirrored=settings.mirrored, max_fps=settings.max_fps)
+    frames = iter_frames(
+        path, mirrored=settings.mirrored, max_fps=settings.max_fps, threads=spare_cores()
+    )
     depth = max(2, min(16, PREFETCH_BYTES // max(1, 2 * video.width * video.height * 3)))
-    # The decoding starts while the pose models load.
+    # The decoding starts while the pose models load; it and the image estimators yield the
+    # CPU to the model (`stance.io.prefetch`).
     with (
         prompt_handoff(),
-        Prefetch(_with_model_input(frames), depth=depth) as decoded,
+        Prefetch(_with_model_input(frames), depth=depth, low_priority=True) as decoded,
         PersonFollower(model_path) as estimator,
     ):
         return track_frames(

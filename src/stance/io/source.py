@@ -128,7 +128,11 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 
 def iter_frames(
-    path: str | Path, *, mirrored: bool = False, max_fps: float | None = None
+    path: str | Path,
+    *,
+    mirrored: bool = False,
+    max_fps: float | None = None,
+    threads: int | None = None,
 ) -> Generator[Frame, None, None]:
     """Stream the frames of a video, upright and un-mirrored, with container timestamps.
 
@@ -145,6 +149,8 @@ def iter_frames(
             ``1 / max_fps`` seconds (less ``DECIMATION_SLACK`` of it, for jitter) have
             passed since the last yielded one, chosen by timestamp so variable-frame-rate
             clips decimate correctly. The first frame is always yielded.
+        threads: decoding threads (FFmpeg's); None = FFmpeg's choice (one per core). With 1,
+            the frames are decoded in the thread that iterates.
 
     Raises:
         BadInputError: unusable file or option; also raised at the END of the stream when
@@ -152,7 +158,7 @@ def iter_frames(
     """
     if max_fps is not None and not (math.isfinite(max_fps) and max_fps > 0):
         raise BadInputError(f"max_fps must be a positive frame rate (frames/s), got {max_fps}")
-    opened = _open_checked(path)
+    opened = _open_checked(path, threads=threads)
     return _stream(opened, mirrored=mirrored, max_fps=max_fps)
 
 
@@ -259,8 +265,9 @@ def _video_shorter_than_file(info: VideoInfo, n_decoded: int, file: Path) -> boo
     return whole and n_decoded >= TRUNCATION_FRACTION * extent.video_packets
 
 
-def _open_checked(path: str | Path) -> _Opened:
-    """Open ``path`` with OpenCV's FFmpeg backend, run every check, read the first frame."""
+def _open_checked(path: str | Path, *, threads: int | None = None) -> _Opened:
+    """Open ``path`` with OpenCV's FFmpeg backend (``threads`` decoding threads, None = its
+    default), run every check, read the first frame."""
     import cv2
 
     p = Path(path).expanduser()
@@ -292,7 +299,8 @@ def _open_checked(path: str | Path) -> _Opened:
             "record a video of it (stand on both feet, lift one foot and hold, then the other)."
         )
 
-    cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
+    params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, max(1, threads)]
+    cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG, params)
     try:
         if not cap.isOpened():
             raise BadInputError(f"{shown}: {diagnose_open_failure(p)}")

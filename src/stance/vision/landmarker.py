@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,27 +138,53 @@ class PeopleDetector(Protocol):
     def close(self) -> None: ...
 
 
+_QUIET_LOCK = threading.Lock()
+_quiet_depth = 0  # blocks inside _quiet_stderr now (landmarkers may be made in two threads)
+_saved_stderr = -1
+
+
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
     """Silence the native libraries' start-up chatter on file descriptor 2 (not with the
-    command line's --verbose, see `stance.vision.native.QUIET_ENV`)."""
+    command line's --verbose, see `stance.vision.native.QUIET_ENV`). Safe in several threads
+    at once: the first to enter points descriptor 2 at the null device, the last to leave
+    points it back."""
+    global _quiet_depth, _saved_stderr
     from stance.vision.native import QUIET_ENV
 
     if os.environ.get(QUIET_ENV) == "0":
         yield
         return
+    with _QUIET_LOCK:
+        if _quiet_depth == 0:
+            _saved_stderr = _silence_fd2()
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _saved_stderr >= 0:
+                os.dup2(_saved_stderr, 2)
+                os.close(_saved_stderr)
+                _saved_stderr = -1
+
+
+def _silence_fd2() -> int:
+    """Point file descriptor 2 at the null device; returns a copy of what it was, to put back,
+    or -1 when it could not be done."""
     try:
         saved = os.dup(2)
     except OSError:
-        yield
-        return
+        return -1
     try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
         os.close(saved)
+        return -1
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    return saved
 
 
 def one_line(err: BaseException, *, limit: int | None = None) -> str:
@@ -339,7 +366,8 @@ def track_frames(
         estimator: one detector for the whole clip (a `stance.vision.follow.PersonFollower`).
         frame_size: (width, height) in pixels.
         observers: called with every frame and the subject's landmarks, in order, in a
-            thread of their own (`stance.io.prefetch.Behind`), done when this returns.
+            thread of their own at a lower priority than the model's (`stance.io.prefetch.
+            Behind`), done when this returns.
         on_frame: progress callback.
     """
     from stance.io.prefetch import Behind
@@ -352,7 +380,7 @@ def track_frames(
             obs.observe(frame, xy)
 
     # The observers (image estimators) look at a frame while the model looks at the next.
-    with Behind(depth=2) as later:
+    with Behind(depth=2, low_priority=True) as later:
         for frame in frames:
             subject = builder.add(
                 frame.t_s, estimator.detect(frame.image, frame.t_s, model_input=frame.model_input)
