@@ -39,17 +39,22 @@ FOOTAGE = REPO.parent / "shared" / "footage"
 
 
 def _subjects(
-    frames: list[tuple[float, np.ndarray, object]], detector: PeopleDetector
+    clip: Path, max_fps: float | None, detector: PeopleDetector
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per frame: the subject's box centre (T, 2) and height (T,) in pixels (NaN if none),
-    and the number of people (T,)."""
-    h, w = frames[0][1].shape[:2]
-    builder = TrackBuilder(w, h)
-    centres, heights = [], []
-    for t, image, model_input in frames:
-        chosen = builder.add(t, detector.detect(image, t, model_input=model_input))
+    """Per analysed frame of ``clip`` (decoded anew for each detector, so memory stays flat):
+    the subject's box centre (T, 2) and height (T,) in pixels (NaN if none), and the number
+    of people (T,)."""
+    builder: TrackBuilder | None = None
+    centres: list[np.ndarray] = []
+    heights: list[float] = []
+    for frame in iter_frames(clip, max_fps=max_fps):
+        if builder is None:
+            builder = TrackBuilder(frame.image.shape[1], frame.image.shape[0])
+        people = detector.detect(frame.image, frame.t_s, model_input=model_input_of(frame.image))
+        chosen = builder.add(frame.t_s, people)
         centres.append(np.full(2, np.nan) if chosen is None else chosen.centre)
         heights.append(np.nan if chosen is None else chosen.height_px)
+    assert builder is not None  # iter_frames yields the first frame or raises
     return np.array(centres), np.array(heights), builder.build().n_people
 
 
@@ -66,13 +71,12 @@ def main() -> None:
     print(f"{'clip':<40} {'frames':>6} {'looks':>6} {'subject differs':>15} "
           f"{'count differs':>13} {'2+ (ref / followed)':>20}")  # fmt: skip
     total = np.zeros(4, dtype=int)
+    rate = args.max_fps or None
     for clip in clips:
-        frames = [(f.t_s, f.image, model_input_of(f.image))
-                  for f in iter_frames(clip, max_fps=args.max_fps or None)]  # fmt: skip
         with PoseEstimator(model, num_poses=2) as reference:
-            ref_c, ref_h, ref_n = _subjects(frames, reference)
+            ref_c, ref_h, ref_n = _subjects(clip, rate, reference)
         with PersonFollower(model) as follower:
-            c, _, n = _subjects(frames, follower)
+            c, _, n = _subjects(clip, rate, follower)
             looks = follower.looks
         with np.errstate(invalid="ignore"):
             far = np.linalg.norm(c - ref_c, axis=1) / ref_h > 0.3
@@ -80,9 +84,9 @@ def main() -> None:
         differs = int(np.sum(far | one_only))
         counts = int(np.sum(n != ref_n))
         crowd = f"{int(np.sum(ref_n > 1))} / {int(np.sum(n > 1))}"
-        print(f"{clip.name[:40]:<40} {len(frames):>6} {looks / len(frames):>6.2f} "
+        print(f"{clip.name[:40]:<40} {len(ref_n):>6} {looks / len(ref_n):>6.2f} "
               f"{differs:>15} {counts:>13} {crowd:>20}", flush=True)  # fmt: skip
-        total += (len(frames), looks, differs, counts)
+        total += (len(ref_n), looks, differs, counts)
     print(f"{'all':<40} {total[0]:>6} {total[1] / total[0]:>6.2f} {total[2]:>15} {total[3]:>13}")
 
 

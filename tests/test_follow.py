@@ -25,7 +25,9 @@ def _person(cx: float, h: float = 600.0) -> PersonPose:
 
 
 class FakeLandmarker:
-    """Returns ``scene(t_s)`` cut to ``num_poses`` people; records the frames it ran on."""
+    """Returns the scene's people cut to ``num_poses`` (the two-person one returns
+    ``scene["many"]`` where there is one, else ``scene["now"]``); records the frames it ran
+    on."""
 
     def __init__(self, scene: dict[str, list[PersonPose]], num_poses: int) -> None:
         self.scene, self.num_poses = scene, num_poses
@@ -128,9 +130,19 @@ def test_a_change_outside_the_followed_person_is_looked_at_within_the_gap() -> N
             t = i / 10
             image = _picture(patch_at=900 if t >= 1.2 else None)  # someone walks in at 1.2 s
             follower.detect(image, t)
-    # the first frame, the change (seen from 1.2 s on, one look every 0.5 s while it is
-    # there: the picture is compared with the last look's) and nothing more
+    # the first frame and the change at 1.2 s; after that look the picture is compared with
+    # the one it saw (the patch included), so nothing changes and no more looks run
     assert made[2].times == pytest.approx([0.0, 1.2])
+
+
+def test_a_picture_that_keeps_changing_is_looked_at_once_per_gap() -> None:
+    """A moving camera changes everything: a look every ``min_gap_s``, not every frame."""
+    scene = {"now": [_person(500)]}
+    follower, made = _follower(scene, check_every_s=2.0, min_gap_s=0.5)
+    with follower:
+        for i in range(30):
+            follower.detect(_picture(patch_at=900 if i % 2 else 150), i / 10)
+    assert made[2].times == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
 
 
 def test_a_change_inside_the_followed_persons_box_is_theirs() -> None:
@@ -151,6 +163,8 @@ def test_changed_outside_counts_only_outside_the_boxes() -> None:
     assert 0.01 < share < 0.05  # a 120x120 patch of a 1000x800 frame is 1.8% of it
     assert changed_outside(before, now, [(0.8, 0.3, 1.0, 0.7)], level=24.0) == 0.0
     assert changed_outside(before, now[:, :-1], [], level=24.0) == 1.0  # another picture
+    # a box wholly outside the picture (a pose walking out) masks nothing
+    assert changed_outside(before, now, [(-0.5, -0.5, -0.1, -0.1)], level=24.0) == share
 
 
 def test_the_followed_person_is_kept_when_the_look_loses_them() -> None:
@@ -169,6 +183,35 @@ def test_the_followed_person_is_kept_when_the_look_loses_them() -> None:
             assert chosen is not None and chosen.centre[0] == pytest.approx(300)
     n = builder.build().n_people
     assert n[10] == 2 and np.all(n[10:] == 2), "both counted from the look at 1.0 s on"
+
+
+def test_a_clip_that_starts_crowded_keeps_whom_the_one_person_landmarker_follows() -> None:
+    """Two people from the first frame: the followed one is taken from the one-person
+    landmarker's pose, so a later look that loses them does not swap them for the other."""
+    subject, other = _person(300), _person(800)
+    scene = {"now": [subject], "many": [subject, other]}
+    follower, _ = _follower(scene, calm_s=1.0)
+    builder = TrackBuilder(1000, 800)
+    with follower:
+        for i in range(20):
+            t = i / 10
+            if t >= 0.5:
+                scene["many"] = [other]  # the looks see only the other one from now on
+            people = follower.detect(IMAGE, t)
+            chosen = builder.add(t, people)
+            assert chosen is not None and chosen.centre[0] == pytest.approx(300), t
+            assert len(people) == 2, t
+
+
+def test_a_jump_runs_the_one_person_landmarker_once() -> None:
+    scene = {"now": [_person(500)]}
+    follower, made = _follower(scene)
+    with follower:
+        follower.detect(IMAGE, 0.0)
+        follower.detect(IMAGE, 0.1)
+        scene["now"] = [_person(100)]
+        follower.detect(IMAGE, 0.2)  # jumps: a look, with the pose already made
+    assert made[1].times == pytest.approx([0.1, 0.2])
 
 
 def test_one_person_returned_twice_by_a_look_is_counted_once() -> None:

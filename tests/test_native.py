@@ -257,6 +257,32 @@ def test_quiet_stderr_in_two_threads_at_once_puts_descriptor_2_back() -> None:
     assert res.stderr == "shown\n"
 
 
+def test_quiet_native_from_two_threads_keeps_python_stderr() -> None:
+    """The two pose models are made at once, each first calling quiet_native: a thread that
+    copied descriptor 2 just after the other pointed it at the null device would make that
+    copy Python's stderr (tracebacks, warnings gone). A slowed dup2 opens that window."""
+    from stance.vision.native import QUIET_ENV
+
+    script = (
+        "import os, sys, threading, time\n"
+        f"os.environ[{QUIET_ENV!r}] = '1'\n"
+        "from stance.vision import native\n"
+        "real_dup2 = os.dup2\n"
+        "def slow_dup2(a, b):\n"
+        "    real_dup2(a, b); time.sleep(0.1)\n"
+        "os.dup2 = slow_dup2\n"
+        "start = threading.Barrier(2)\n"
+        "def make():\n"
+        "    start.wait(); native.quiet_native()\n"
+        "t = threading.Thread(target=make); t.start(); make(); t.join()\n"
+        "os.dup2 = real_dup2\n"
+        "print('ours', file=sys.stderr, flush=True)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == "ours\n"
+
+
 def _read_all(fd: int, proc: subprocess.Popen[bytes]) -> bytes:
     buf = b""
     while True:

@@ -40,7 +40,7 @@ from stance.analysis.quality import (
 from stance.analysis.segment import Segmentation, SegmentParams, segment
 from stance.core.errors import BadInputError, NoValidTestError
 from stance.core.track import PoseTrack
-from stance.io.prefetch import Prefetch, prompt_handoff, spare_cores
+from stance.io.prefetch import Prefetch, decode_threads, prompt_handoff
 from stance.io.source import Frame, VideoInfo, as_decoded, iter_frames, probe_video
 from stance.vision.foot_track import FootParams  # these modules load OpenCV lazily
 from stance.vision.pelvis_edge import EdgeParams
@@ -281,7 +281,7 @@ def run_pose(
             progress(done, expected)
 
     frames = iter_frames(
-        path, mirrored=settings.mirrored, max_fps=settings.max_fps, threads=spare_cores()
+        path, mirrored=settings.mirrored, max_fps=settings.max_fps, threads=decode_threads()
     )
     depth = max(2, min(16, PREFETCH_BYTES // max(1, 2 * video.width * video.height * 3)))
     # The decoding starts while the pose models load; it and the image estimators yield the

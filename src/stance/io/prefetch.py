@@ -23,12 +23,13 @@ run as it is, the operating system shares the cores evenly between them and the 
 its turn. On 2 cores (one-minute 1080p clip at 10 fps, best of 3, interleaved): the pose pass
 took 1.37 times MediaPipe alone with the helpers at the model's priority, 1.23 times with them
 at a lower one, and 1.19 times with the decoding also in one (low-priority) thread instead of
-FFmpeg's own (`spare_cores`).
+FFmpeg's own (`decode_threads`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import sys
 import threading
@@ -47,15 +48,18 @@ HELPER_NICE = 10
 a tenth of the CPU time of one at 0 when both want the same core)."""
 
 
-def yield_cpu() -> None:
-    """Lower the calling thread's scheduling priority by `HELPER_NICE` (Linux, where each thread
-    has its own nice value; elsewhere nothing). Best effort: a refusal is ignored. A thread
-    cannot take the priority back (raising it again needs privileges), so call it only in a
-    thread that ends with its work."""
-    if not sys.platform.startswith("linux"):
-        return
-    import os
+CAN_YIELD = sys.platform.startswith("linux")
+"""Whether `yield_cpu` can lower one thread's priority (Linux gives each thread its own nice
+value; macOS and Windows have none per thread)."""
 
+
+def yield_cpu() -> None:
+    """Lower the calling thread's scheduling priority by `HELPER_NICE` where `CAN_YIELD`
+    (elsewhere nothing). Best effort: a refusal is ignored. A thread cannot take the priority
+    back (raising it again needs privileges), so call it only in a thread that ends with its
+    work."""
+    if not CAN_YIELD:
+        return
     try:
         tid = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + HELPER_NICE)
@@ -79,18 +83,15 @@ def prompt_handoff(interval_s: float = HANDOFF_S) -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
-def spare_cores() -> int:
-    """The cores this process may use but one (the pose model's: MediaPipe's inference runs on
-    one), at least 1: how many decoding threads the pose pass asks FFmpeg for. On 2 cores
-    that is the decoding thread itself, at its low priority (FFmpeg's own threads would be as
-    ready to run as the model)."""
-    import os
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cores = os.cpu_count() or 2
-    return max(1, cores - 1)
+def decode_threads() -> int | None:
+    """How many decoding threads the pose pass asks FFmpeg for. Where helper threads can yield
+    the CPU (`CAN_YIELD`): the cores this process may use but one (the model's: MediaPipe's
+    inference runs on one), at least 1; on 2 cores that is the low-priority decoding thread
+    itself (FFmpeg's own threads would be as ready to run as the model). Elsewhere None,
+    FFmpeg's choice: one thread at the model's priority would only decode more slowly."""
+    if not CAN_YIELD:
+        return None
+    return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
 class _End:

@@ -25,8 +25,10 @@ added to them.
 
 So the count of people (`PoseTrack.n_people`) is exact on the frames it looks and on crowded
 ones; between looks, with one person in view and nothing else moving, it is that one person
-(0 or 1). A second person who walks in is seen within ``min_gap_s``; one who was standing
-still since the start is seen at the first look.
+(0 or 1). A second person who walks in is seen within ``min_gap_s`` once they change more
+than ``change_share`` of the picture outside the followed person (someone small and far away,
+or who stays inside the followed person's margin, waits for the ``check_every_s`` look); one
+who was in view from the start is seen at the first look.
 """
 
 from __future__ import annotations
@@ -102,23 +104,26 @@ def _make_both(make: EstimatorFactory, model_path: Path) -> tuple[PeopleDetector
 
     helper = threading.Thread(target=make_one, name="stance-model-load", daemon=True)
     helper.start()
+    many: list[PeopleDetector] = []
     try:
-        many = make(model_path, 2)
-    except BaseException:
+        many.append(make(model_path, 2))
         helper.join()
-        for one in made:
-            one.close()
+        if failed:
+            raise failed[0]
+    except BaseException:  # also Ctrl-C while waiting: close what was made, then raise
+        helper.join()
+        for detector in [*made, *many]:
+            detector.close()
         raise
-    helper.join()
-    if failed:
-        many.close()
-        raise failed[0]
-    return made[0], many
+    return made[0], many[0]
 
 
 def thumbnail(image_bgr: np.ndarray) -> np.ndarray:
     """A small blurred grey copy of a BGR frame (at most `THUMB_SIDE` pixels on its long side,
-    float32 grey levels), cheap enough for every frame (about 0.1 ms for 1080p)."""
+    float32 grey levels), cheap enough for every frame (about 0.1 ms for 1080p). The
+    reduction interpolates (an area average costs 3-4 ms a 1080p frame): each thumbnail pixel
+    comes from the same few frame pixels in every frame, so a still picture stays still but
+    for noise, which the blur and `FollowParams.change_level` absorb."""
     import cv2
 
     h, w = image_bgr.shape[:2]
@@ -144,9 +149,9 @@ def changed_outside(
         return 1.0
     h, w = now.shape
     outside = np.ones((h, w), dtype=bool)
-    for x0, y0, x1, y1 in boxes:
-        c0, c1 = max(0, math.floor(x0 * w)), min(w, math.ceil(x1 * w))
-        r0, r1 = max(0, math.floor(y0 * h)), min(h, math.ceil(y1 * h))
+    for x0, y0, x1, y1 in boxes:  # clipped to the picture (landmarks may lie outside it)
+        c0, c1 = (min(w, max(0, v)) for v in (math.floor(x0 * w), math.ceil(x1 * w)))
+        r0, r1 = (min(h, max(0, v)) for v in (math.floor(y0 * h), math.ceil(y1 * h)))
         outside[r0:r1, c0:c1] = False
     n = int(outside.sum())
     if n == 0:
@@ -206,7 +211,7 @@ class PersonFollower:
         else:
             people = self._one.detect(image_bgr, t_s, model_input=model_input)
             if people and self._jumped(people[0]):
-                people = self._look(image_bgr, t_s, model_input, thumb)
+                people = self._look(image_bgr, t_s, model_input, thumb, own=people[0])
             else:
                 self._followed = people[0] if people else self._followed
         self._last = people
@@ -225,15 +230,30 @@ class PersonFollower:
         return changed > p.change_share
 
     def _look(
-        self, image_bgr: np.ndarray, t_s: float, model_input: Any, thumb: np.ndarray
+        self,
+        image_bgr: np.ndarray,
+        t_s: float,
+        model_input: Any,
+        thumb: np.ndarray,
+        *,
+        own: PersonPose | None = None,
     ) -> list[PersonPose]:
+        """The two-person landmarker's people (``own``: the one-person pose of this frame,
+        when it ran already)."""
         people = _distinct(self._many.detect(image_bgr, t_s, model_input=model_input))
         self.looks += 1
+
+        def own_pose() -> PersonPose | None:
+            poses = self._one.detect(image_bgr, t_s, model_input=model_input)
+            return poses[0] if poses else None
+
         followed = self._followed
+        if followed is None and len(people) > 1:  # crowded from the start: the one it follows
+            followed = own = own or own_pose()
         if followed is not None and self._nearest(people, followed) is None:
-            own = self._one.detect(image_bgr, t_s, model_input=model_input)
-            if own and self._near(own[0], followed):
-                people = [own[0], *people]
+            own = own or own_pose()
+            if own is not None and self._near(own, followed):
+                people = _distinct([own, *people])
         self._followed = self._nearest(people, followed) if followed is not None else None
         if self._followed is None and len(people) == 1:
             self._followed = people[0]
@@ -249,7 +269,7 @@ class PersonFollower:
         self, people: list[PersonPose | None], w: int, h: int
     ) -> list[tuple[float, float, float, float]]:
         """The people's boxes widened by ``margin`` of their height, as fractions of the frame."""
-        out = []
+        out: list[tuple[float, float, float, float]] = []
         for p in people:
             if p is None:
                 continue
@@ -268,10 +288,8 @@ class PersonFollower:
         return min(near, key=lambda p: float(np.linalg.norm(p.centre - ref.centre)), default=None)
 
     def _jumped(self, pose: PersonPose) -> bool:
-        if not self._last:
-            return False
-        jumps = [np.linalg.norm(pose.centre - p.centre) / p.height_px for p in self._last]
-        return bool(min(jumps) > self.params.max_jump)
+        """Is ``pose`` near none of the people of the frame before (if there were any)?"""
+        return bool(self._last) and not any(self._near(pose, p) for p in self._last)
 
     def close(self) -> None:
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
@@ -170,9 +171,16 @@ def silence_native_stderr() -> bool:
     return True
 
 
+_QUIET_LOCK = threading.Lock()
+
+
 def quiet_native() -> None:
     """What a process does before it loads MediaPipe: block the usage upload and, where the
-    command line asked for it (`QUIET_ENV`), silence the native log lines."""
-    block_usage_upload()
-    if os.environ.get(QUIET_ENV) == "1":
-        silence_native_stderr()
+    command line asked for it (`QUIET_ENV`), silence the native log lines. Safe from several
+    threads at once (the pose models are made in two): one does it, the others find it done
+    (two threads copying descriptor 2 at once could keep the silenced one as Python's
+    stderr)."""
+    with _QUIET_LOCK:
+        block_usage_upload()
+        if os.environ.get(QUIET_ENV) == "1":
+            silence_native_stderr()
