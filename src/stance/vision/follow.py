@@ -21,7 +21,8 @@ landmarker that looks only now and then may have lost a person it tracked at its
 and not find them again (its detector missed the backlit side view of
 negative_side_view_two_people's subject on every frame: only tracking kept them), so when
 none of its people is where the followed person was, the one-person landmarker's pose is
-added to them.
+added to them. When the first look already finds two people, the followed one is whom the
+one-person landmarker follows.
 
 So the count of people (`PoseTrack.n_people`) is exact on the frames it looks and on crowded
 ones; between looks, with one person in view and nothing else moving, it is that one person
