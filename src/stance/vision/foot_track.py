@@ -119,8 +119,7 @@ class FootTracker:
         return max(lengths) if all(math.isfinite(v) for v in lengths) else math.nan
 
     def _moved(self, pts: np.ndarray, ref: _Reference) -> bool:
-        hips_x = float((pts[LM.LEFT_HIP, 0] + pts[LM.RIGHT_HIP, 0]) / 2.0)
-        return bool(abs(hips_x - ref.hips_x) > self.params.moved * ref.leg_px)
+        return bool(abs(_hips_x(pts) - ref.hips_x) > self.params.moved * ref.leg_px)
 
     def _reference(self, image: np.ndarray, pts: np.ndarray) -> _Reference | None:
         """Patches of both feet on this frame, if both are seen level; else None."""
@@ -146,8 +145,7 @@ class FootTracker:
                 return None
             patches[s] = _scaled(_grey(image[y0:y1, x0:x1]), scale)
             corners[s] = (x0, y0)
-        hips_x = float((pts[LM.LEFT_HIP, 0] + pts[LM.RIGHT_HIP, 0]) / 2.0)
-        return _Reference(patches, corners, scale, leg, hips_x)
+        return _Reference(patches, corners, scale, leg, _hips_x(pts))
 
     def _measure(
         self, image: np.ndarray, ref: _Reference
@@ -180,6 +178,11 @@ class FootTracker:
             (out[Side.LEFT][0], out[Side.RIGHT][0]),
             (out[Side.LEFT][1], out[Side.RIGHT][1]),
         )
+
+
+def _hips_x(pts: np.ndarray) -> float:
+    """The hips' midpoint across the frame, pixels, from (33, 2) landmarks."""
+    return float((pts[LM.LEFT_HIP, 0] + pts[LM.RIGHT_HIP, 0]) / 2.0)
 
 
 def _grey(bgr: np.ndarray) -> np.ndarray:

@@ -9,11 +9,8 @@ on which frames to look for several people at all).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -138,55 +135,6 @@ class PeopleDetector(Protocol):
     def close(self) -> None: ...
 
 
-_QUIET_LOCK = threading.Lock()
-_quiet_depth = 0  # blocks inside _quiet_stderr now (landmarkers may be made in two threads)
-_saved_stderr = -1
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence the native libraries' start-up chatter on file descriptor 2 (not with the
-    command line's --verbose, see `stance.vision.native.QUIET_ENV`). Safe in several threads
-    at once: the first to enter points descriptor 2 at the null device, the last to leave
-    points it back."""
-    global _quiet_depth, _saved_stderr
-    from stance.vision.native import QUIET_ENV
-
-    if os.environ.get(QUIET_ENV) == "0":
-        yield
-        return
-    with _QUIET_LOCK:
-        if _quiet_depth == 0:
-            _saved_stderr = _silence_fd2()
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _QUIET_LOCK:
-            _quiet_depth -= 1
-            if _quiet_depth == 0 and _saved_stderr >= 0:
-                os.dup2(_saved_stderr, 2)
-                os.close(_saved_stderr)
-                _saved_stderr = -1
-
-
-def _silence_fd2() -> int:
-    """Point file descriptor 2 at the null device; returns a copy of what it was, to put back,
-    or -1 when it could not be done."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        return -1
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-    except OSError:
-        os.close(saved)
-        return -1
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    return saved
-
-
 def one_line(err: BaseException, *, limit: int | None = None) -> str:
     """An exception's message on one line (MediaPipe's may span several), at most
     ``limit`` characters."""
@@ -223,10 +171,10 @@ class PoseEstimator:
         min_tracking_confidence: float = 0.5,
         threads: int | None = None,
     ) -> None:
-        from stance.vision.native import quiet_native
+        from stance.vision.native import quiet_native, quiet_stderr
 
         quiet_native()  # no usage upload; no native log lines where the command line asks
-        with _quiet_stderr():
+        with quiet_stderr():
             from stance.vision.mediapipe_import import import_mediapipe
 
             mp = import_mediapipe()

@@ -20,12 +20,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 BLOCKED_PROXY = "stance-blocked://127.0.0.1:9"
@@ -131,6 +132,53 @@ def url_opener() -> urllib.request.OpenerDirector:
 
 # --------------------------------------------------------------------------- stderr
 
+
+def _fd2_to_devnull() -> int:
+    """Point file descriptor 2 at the null device; returns a copy of what it was (to put back,
+    or to write to), or -1 when it could not be done."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        return -1
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        os.close(saved)
+        return -1
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    return saved
+
+
+_QUIET_BLOCKS_LOCK = threading.Lock()
+_quiet_depth = 0  # threads inside quiet_stderr now (the pose models are made in two)
+_saved_stderr = -1
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence the native libraries' start-up chatter on file descriptor 2 for a block (not
+    with the command line's --verbose, `QUIET_ENV` "0"). Safe in several threads at once: the
+    first to enter points descriptor 2 at the null device, the last to leave points it back."""
+    global _quiet_depth, _saved_stderr
+    if os.environ.get(QUIET_ENV) == "0":
+        yield
+        return
+    with _QUIET_BLOCKS_LOCK:
+        if _quiet_depth == 0:
+            _saved_stderr = _fd2_to_devnull()
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _QUIET_BLOCKS_LOCK:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _saved_stderr >= 0:
+                os.dup2(_saved_stderr, 2)
+                os.close(_saved_stderr)
+                _saved_stderr = -1
+
+
 _silenced = False
 
 
@@ -152,17 +200,14 @@ def silence_native_stderr() -> bool:
         if err is None or err is not original or err.fileno() != 2:
             return False
         err.flush()
-        own = os.dup(2)
     except (AttributeError, OSError, ValueError):
+        return False
+    own = _fd2_to_devnull()
+    if own < 0:
         return False
     stream = os.fdopen(
         own, "w", buffering=1, encoding=err.encoding, errors=err.errors or "backslashreplace"
     )
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-    finally:
-        os.close(devnull)
     sys.stderr = stream
     for handler in logging.root.handlers:  # handlers made before this, on the old stream
         if isinstance(handler, logging.StreamHandler) and handler.stream is err:
